@@ -1,0 +1,53 @@
+"""Fixtures shared by every test layer: settings on a temporary data dir and the store per backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from traceapi.settings import Settings
+from traceapi.store.base import GraphStore
+from traceapi.store.factory import open_store
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+"""Published data others wrote (GS1, openFDA); tests read it, the package never does."""
+
+BACKENDS = ["embedded", "neo4j"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded settings on a fresh temporary data directory."""
+    return Settings(backend="embedded", data_dir=tmp_path / "data")
+
+
+def _neo4j_settings(tmp_path: Path) -> Settings:
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        pytest.skip("NEO4J_URI is not set: the Neo4j leg of the contract suite needs a live server")
+    return Settings(
+        backend="neo4j",
+        data_dir=tmp_path / "data",
+        neo4j_uri=uri,
+        neo4j_user=os.environ.get("NEO4J_USER", "neo4j"),
+        neo4j_password=os.environ.get("NEO4J_PASSWORD"),
+        neo4j_database=os.environ.get("NEO4J_DATABASE", "neo4j"),
+    )
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """A fresh, empty store on each backend; the Neo4j leg skips without NEO4J_URI."""
+    if request.param == "neo4j":
+        request.node.add_marker(pytest.mark.neo4j)
+        opened = open_store(_neo4j_settings(tmp_path))
+        opened.clear()
+    else:
+        opened = open_store(Settings(backend="embedded", data_dir=tmp_path / "data"))
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -1,0 +1,1 @@
+"""Pure domain: pydantic models, enums, identifiers and rules, with no I/O."""

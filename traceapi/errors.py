@@ -1,0 +1,84 @@
+"""One root exception and a few subclasses, each mapped once per interface (HTTP, GraphQL, CLI)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class TraceapiError(Exception):
+    """Root of every error traceapi raises on purpose.
+
+    ``code`` is the stable machine name used in REST error bodies and GraphQL error extensions;
+    ``http_status`` and ``exit_code`` are how the REST API and the CLI report it.
+    """
+
+    code: ClassVar[str] = "ERROR"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+class NotFound(TraceapiError):
+    """An identifier that resolves to nothing in the store."""
+
+    code = "NOT_FOUND"
+    http_status = 404
+    exit_code = 3
+
+
+class InvalidInput(TraceapiError):
+    """Input that cannot be accepted; ``details`` names where (file, line, field) when known."""
+
+    code = "INVALID_INPUT"
+    http_status = 422
+    exit_code = 2
+
+
+class Conflict(TraceapiError):
+    """A write that contradicts what the store already holds."""
+
+    code = "CONFLICT"
+    http_status = 409
+    exit_code = 4
+
+
+class LimitExceeded(TraceapiError):
+    """A request larger than the configured limits (node cap, page size, body size)."""
+
+    code = "LIMIT_EXCEEDED"
+    http_status = 413
+    exit_code = 5
+
+
+class StoreUnavailable(TraceapiError):
+    """The backing store does not answer."""
+
+    code = "STORE_UNAVAILABLE"
+    http_status = 503
+    exit_code = 6
+
+
+class Unauthorized(TraceapiError):
+    """No credentials, or credentials that match no active key."""
+
+    code = "UNAUTHORIZED"
+    http_status = 401
+    exit_code = 7
+
+
+class Forbidden(TraceapiError):
+    """Authenticated, but the role does not allow this."""
+
+    code = "FORBIDDEN"
+    http_status = 403
+    exit_code = 7

@@ -1,0 +1,169 @@
+"""The GraphStore contract every backend implements; services and loaders see nothing else.
+
+Backends translate their own failures into ``StoreUnavailable`` / ``Conflict`` /
+``InvalidInput`` from ``traceapi.errors`` and never leak driver or sqlite exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from traceapi.domain.audit import AuditDraft, AuditEntry
+from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
+from traceapi.domain.security import ApiKey
+
+
+class Direction(StrEnum):
+    FORWARD = "forward"
+    """Downstream, the way material flows: where-used."""
+    BACKWARD = "backward"
+    """Upstream, against the flow: where-from."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Nodes reached by a bounded breadth-first walk over flow edges, seeds included at depth 0.
+
+    Parallel lists in visiting order (by depth). Each node appears once, at its shortest depth.
+    """
+
+    ids: list[str]
+    kinds: list[NodeKind]
+    depths: list[int]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    nodes: dict[str, int] = field(default_factory=dict)
+    edges: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def node_total(self) -> int:
+        return sum(self.nodes.values())
+
+    @property
+    def edge_total(self) -> int:
+        return sum(self.edges.values())
+
+
+EdgeSide = Literal["out", "in", "both"]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Everything traceapi asks of storage. All methods are synchronous and thread-safe."""
+
+    backend: str
+    """``embedded`` or ``neo4j``."""
+
+    # -- writing -------------------------------------------------------------------------
+    def apply_batch(self, batch: Batch, *, audit: AuditDraft | None = None) -> BatchResult:
+        """Upsert nodes, edges and aliases in one transaction, with ``audit`` in the same one.
+
+        Idempotent: node props are merged (new keys win), aliases unioned, an edge with the same
+        (source, type, target) updated. Raises ``InvalidInput`` naming the first dangling edge
+        (an endpoint neither in the batch nor in the store), an alias that points at a missing
+        node, or a node whose kind differs from the stored one; nothing is written then.
+        """
+        ...
+
+    # -- looking up ----------------------------------------------------------------------
+    def resolve(self, identifier: str) -> str | None:
+        """The node id that ``identifier`` names, as an id or an alias (exact match), or None."""
+        ...
+
+    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
+        """The nodes among ``ids`` that exist, keyed by id (aliases included on each node)."""
+        ...
+
+    def edges_of(
+        self,
+        ids: Sequence[str],
+        *,
+        side: EdgeSide = "out",
+        types: frozenset[EdgeType] | None = None,
+    ) -> list[Edge]:
+        """Edges leaving (``out``), entering (``in``) or touching (``both``) any of ``ids``."""
+        ...
+
+    def list_nodes(
+        self,
+        *,
+        kind: NodeKind | None = None,
+        after: str | None = None,
+        limit: int = 100,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Node]:
+        """Nodes ordered by id, after ``after`` (keyset paging), whose props equal ``where``."""
+        ...
+
+    # -- traversal -----------------------------------------------------------------------
+    def reach(
+        self,
+        seeds: Sequence[str],
+        *,
+        direction: Direction,
+        max_depth: int | None = None,
+        max_nodes: int = 2_000_000,
+    ) -> Reach:
+        """Breadth-first over flow edges, each node once; raises ``LimitExceeded`` past
+        ``max_nodes`` and ``NotFound`` for an unknown seed. Terminates on cycles."""
+        ...
+
+    # -- whole-store views ---------------------------------------------------------------
+    def stats(self) -> StoreStats:
+        ...
+
+    def iter_nodes(self, *, chunk_size: int = 10_000) -> Iterator[Node]:
+        ...
+
+    def iter_edges(self, *, chunk_size: int = 10_000) -> Iterator[Edge]:
+        ...
+
+    # -- meta, keys, audit ---------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        ...
+
+    def put_api_key(self, key: ApiKey, *, audit: AuditDraft | None = None) -> None:
+        ...
+
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        """The key whose hash matches, revoked or not."""
+        ...
+
+    def list_api_keys(self) -> list[ApiKey]:
+        ...
+
+    def revoke_api_key(self, key_id: str, *, audit: AuditDraft | None = None) -> ApiKey:
+        """Marks the key revoked (NotFound if no such key id); revoking twice is a no-op."""
+        ...
+
+    def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        """Appends one entry chained to the last, under the store's write lock."""
+        ...
+
+    def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        ...
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def clear(self) -> None:
+        """Removes every node, edge, alias and meta entry, keeping keys and the audit trail.
+
+        For tests and for ``db copy`` into an empty target; the CLI asks before calling it."""
+        ...
+
+    def ping(self) -> None:
+        """Returns when the store answers; raises ``StoreUnavailable`` otherwise."""
+        ...
+
+    def close(self) -> None:
+        ...
