@@ -1,32 +1,35 @@
-"""The ``traceapi`` command: one Typer app assembled from a module per command group."""
+"""The ``traceapi`` command: the groups of ``groups.py`` filled by one module per concern."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-from traceapi.cli import (
-    audit_cmd,
-    db_cmd,
-    demo_cmd,
-    keys_cmd,
-    load_cmd,
-    trace_cmd,
-)
 from traceapi.cli.common import console_err
+from traceapi.cli.groups import app
 from traceapi.errors import TraceapiError
 
-app = typer.Typer(
-    name="traceapi",
-    help="Lot traceability: where-used, where-from, recall impact.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# Importing a command module registers its commands on the groups.
+COMMAND_MODULES = (
+    "demo_cmd",  # demo, serve
+    "trace_cmd",  # trace where-used|where-from, impact
+    "scan_cmd",  # scan
+    "db_cmd",  # db stats, db export
+    "db_admin_cmd",  # db migrate, db copy
+    "check_cmd",  # db check
+    "load_epcis_cmd",  # load epcis
+    "load_csv_cmd",  # load csv
+    "keys_cmd",  # keys create|list|revoke
+    "audit_cmd",  # audit verify, audit show
 )
-
-for _module in (demo_cmd, trace_cmd, db_cmd, load_cmd, keys_cmd, audit_cmd):
-    _module.register(app)
+for _name in COMMAND_MODULES:
+    try:
+        importlib.import_module(f"traceapi.cli.{_name}")
+    except ModuleNotFoundError as _err:
+        if _err.name != f"traceapi.cli.{_name}":
+            raise
 
 
 def main() -> None:
@@ -43,10 +46,13 @@ def main() -> None:
     except typer.Abort:
         console_err.print("aborted")
         sys.exit(130)
-    except Exception as err:  # click usage errors and the like
+    except Exception as err:
         import click
 
         if isinstance(err, click.exceptions.ClickException):
             err.show()
             sys.exit(err.exit_code)
         raise
+
+
+__all__ = ["app", "main"]

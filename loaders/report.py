@@ -1,0 +1,82 @@
+"""What a load tells its user: per file, loaded or rejected (and why, where), with counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from traceapi.domain.audit import AuditDraft
+from traceapi.domain.model import Batch, BatchResult
+from traceapi.errors import InvalidInput, TraceapiError
+from traceapi.store.base import GraphStore
+
+
+class FileOutcome(BaseModel):
+    file: str
+    status: Literal["loaded", "rejected"]
+    result: BatchResult | None = None
+    error: str | None = None
+    details: object | None = None
+    """Where the error is: file, line or event index, field."""
+    warnings: list[str] = Field(default_factory=list)
+
+
+class LoadReport(BaseModel):
+    """Counts added / unchanged / rejected over every file of one ``traceapi load`` call."""
+
+    files: list[FileOutcome] = Field(default_factory=list)
+
+    @property
+    def totals(self) -> BatchResult:
+        total = BatchResult()
+        for outcome in self.files:
+            if outcome.result is not None:
+                total = total + outcome.result
+        return total
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for f in self.files if f.status == "rejected")
+
+
+ParseFile = Callable[[Path], tuple[Batch, list[str]]]
+"""Reads one file into a batch plus warnings; raises InvalidInput naming file, line/event, field."""
+
+
+def load_files(
+    store: GraphStore,
+    paths: Iterable[Path],
+    parse: ParseFile,
+    *,
+    actor: str = "cli",
+    on_file_done: Callable[[FileOutcome], None] | None = None,
+) -> LoadReport:
+    """Parses and applies each file as its own batch: a bad file is rejected whole, others load."""
+    report = LoadReport()
+    for path in paths:
+        try:
+            batch, warnings = parse(path)
+            result = store.apply_batch(
+                batch,
+                audit=AuditDraft(
+                    actor=actor,
+                    action="load.batch",
+                    entity_kind="File",
+                    entity_id=path.name,
+                    new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
+                ),
+            )
+            outcome = FileOutcome(file=str(path), status="loaded", result=result,
+                                  warnings=warnings)
+        except InvalidInput as err:
+            outcome = FileOutcome(file=str(path), status="rejected", error=err.message,
+                                  details=err.details)
+        except TraceapiError:
+            raise
+        report.files.append(outcome)
+        if on_file_done is not None:
+            on_file_done(outcome)
+    return report

@@ -1,9 +1,0 @@
-"""(being written) demo commands."""
-
-from __future__ import annotations
-
-import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Adds this module's commands to the app."""
