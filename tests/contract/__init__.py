@@ -1,0 +1,1 @@
+"""The GraphStore contract, run against every backend through the ``store`` fixture."""

@@ -1,0 +1,677 @@
+"""The embedded GraphStore: a SQLite file as system of record, traversed through an in-memory index.
+
+Connections and threads
+    * one write connection behind an ``RLock``; every write is one ``BEGIN IMMEDIATE``
+      transaction, so writers in other processes queue on SQLite's own lock;
+    * one read connection per thread (``threading.local``), so readers run in parallel under
+      WAL; they are created with ``check_same_thread=False`` only so that ``close()`` can close
+      them from another thread;
+    * one "watcher" connection, behind the index lock, that notices commits by any connection
+      (this process's writer included) through ``PRAGMA data_version`` and reads what they added
+      into the traversal index before the next walk.
+
+The traversal index (``csr_index.TraversalIndex``) is built on the first ``reach()``, not at
+open, so short-lived commands that never walk the graph do not pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from traceapi.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, entry_hash
+from traceapi.domain.model import (
+    FLOW_EDGE_TYPES,
+    Batch,
+    BatchResult,
+    Edge,
+    EdgeType,
+    Node,
+    NodeKind,
+)
+from traceapi.domain.security import ApiKey, Role
+from traceapi.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    StoreUnavailable,
+    TraceapiError,
+)
+from traceapi.store.base import Direction, EdgeSide, GraphStore, Reach, StoreStats
+from traceapi.store.csr_index import KIND_CODES, TraversalIndex
+from traceapi.store.sqlite_batch import apply_batch_in, dump_props, json_default
+from traceapi.store.sqlite_schema import connect, ensure_schema
+
+_KIND_CODE_SQL = (
+    "CASE kind "
+    + " ".join(f"WHEN '{kind}' THEN {code}" for kind, code in KIND_CODES.items())
+    + " ELSE -1 END"
+)
+_FLOW_SQL = "(" + ", ".join(f"'{t.value}'" for t in sorted(FLOW_EDGE_TYPES)) + ")"
+
+_NODE_COLUMNS = "n.rid, n.id, n.kind, n.name, n.props"
+_EDGE_COLUMNS = "e.rowid, s.id, d.id, e.type, e.qty, e.unit, e.props"
+_EDGE_JOINS = "JOIN nodes AS s ON s.rid = e.src JOIN nodes AS d ON d.rid = e.dst"
+
+
+@contextmanager
+def _sqlite_errors(doing: str) -> Iterator[None]:
+    """Translate sqlite3 failures into the store's errors, saying what we were doing."""
+    try:
+        yield
+    except TraceapiError:
+        raise
+    except sqlite3.IntegrityError as exc:
+        raise Conflict(f"{doing}: {exc}") from exc
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            raise StoreUnavailable(
+                f"{doing}: the store is busy (another process holds its write lock): {text}"
+            ) from exc
+        raise StoreUnavailable(f"{doing}: {text}") from exc
+    except (sqlite3.InterfaceError, OverflowError) as exc:
+        raise InvalidInput(f"{doing}: value cannot be stored: {exc}") from exc
+    except sqlite3.ProgrammingError as exc:
+        raise StoreUnavailable(f"{doing}: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"{doing}: the store file cannot be used: {exc}") from exc
+
+
+class EmbeddedStore(GraphStore):
+    """GraphStore over one SQLite file (created with its parent directories when missing)."""
+
+    backend = "embedded"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._closed = False
+        self._write_lock = threading.RLock()
+        self._index_lock = threading.Lock()
+        self._readers_lock = threading.Lock()
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._index: TraversalIndex | None = None
+        self._seen_version: int | None = None
+        self._epoch = -1
+        self._last_node = 0
+        self._last_edge = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot create {self.path.parent}: {exc}") from exc
+        opened: list[sqlite3.Connection] = []
+        try:
+            with _sqlite_errors(f"opening {self.path}"):
+                self._writer = connect(self.path)
+                opened.append(self._writer)
+                ensure_schema(self._writer, self.path)
+                self._watcher = connect(self.path, read_only=True)
+                opened.append(self._watcher)
+        except BaseException:
+            for conn in opened:
+                conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStore({str(self.path)!r})"
+
+    # -- connections ---------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailable(f"the store {self.path} is closed")
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection."""
+        self._check_open()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            with _sqlite_errors(f"opening {self.path}"):
+                conn = connect(self.path, read_only=True)
+            with self._readers_lock:
+                if self._closed:
+                    conn.close()
+                    self._check_open()
+                self._readers.append(conn)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the write connection: committed whole or rolled back."""
+        with self._write_lock:
+            self._check_open()
+            conn = self._writer
+            with _sqlite_errors(doing):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+    # -- writing -------------------------------------------------------------------------
+    def apply_batch(self, batch: Batch, *, audit: AuditDraft | None = None) -> BatchResult:
+        with self._writing(f"applying batch from {batch.source}") as conn:
+            result = apply_batch_in(conn, batch)
+            if audit is not None:
+                _append_audit_in(conn, audit)
+        return result
+
+    # -- looking up ----------------------------------------------------------------------
+    def resolve(self, identifier: str) -> str | None:
+        with _sqlite_errors(f"resolving {identifier!r}"):
+            row = (
+                self._reader()
+                .execute(
+                    "SELECT id FROM nodes WHERE id = ?1 UNION ALL "
+                    "SELECT n.id FROM aliases AS a JOIN nodes AS n ON n.rid = a.rid "
+                    "WHERE a.alias = ?1 LIMIT 1",
+                    (identifier,),
+                )
+                .fetchone()
+            )
+        return None if row is None else str(row[0])
+
+    def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
+        if not ids:
+            return {}
+        with _sqlite_errors("reading nodes"):
+            conn = self._reader()
+            rows = conn.execute(
+                f"SELECT DISTINCT {_NODE_COLUMNS} FROM json_each(?) AS j "
+                "JOIN nodes AS n ON n.id = j.value",
+                (json.dumps(list(ids)),),
+            ).fetchall()
+            nodes = _nodes_with_aliases(conn, rows)
+        return {node.id: node for node in nodes}
+
+    def edges_of(
+        self,
+        ids: Sequence[str],
+        *,
+        side: EdgeSide = "out",
+        types: frozenset[EdgeType] | None = None,
+    ) -> list[Edge]:
+        if side not in ("out", "in", "both"):
+            raise InvalidInput(f"edge side must be out, in or both, not {side!r}")
+        if not ids or (types is not None and not types):
+            return []
+        columns = ["src"] if side == "out" else ["dst"] if side == "in" else ["src", "dst"]
+        type_filter = ""
+        params: list[str] = [json.dumps(list(ids))]
+        if types is not None:
+            type_filter = " AND e.type IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(EdgeType(t).value for t in types)))
+        found: dict[int, Edge] = {}
+        with _sqlite_errors("reading edges"):
+            conn = self._reader()
+            for column in columns:
+                rows = conn.execute(
+                    f"SELECT {_EDGE_COLUMNS} FROM json_each(?) AS j "
+                    f"JOIN nodes AS n ON n.id = j.value JOIN edges AS e ON e.{column} = n.rid "
+                    f"{_EDGE_JOINS} WHERE 1{type_filter}",
+                    params,
+                )
+                for row in rows:
+                    if row[0] not in found:
+                        found[row[0]] = _edge(row)
+        return [found[rowid] for rowid in sorted(found)]
+
+    def list_nodes(
+        self,
+        *,
+        kind: NodeKind | None = None,
+        after: str | None = None,
+        limit: int = 100,
+        where: Mapping[str, Any] | None = None,
+    ) -> list[Node]:
+        if limit < 0:
+            raise InvalidInput(f"limit must not be negative, got {limit}")
+        if limit == 0:
+            return []
+        clauses: list[str] = []
+        params: list[Any] = []
+        if kind is not None:
+            clauses.append("n.kind = ?")
+            params.append(NodeKind(kind).value)
+        if after is not None:
+            clauses.append("n.id > ?")
+            params.append(after)
+        for key, value in (where or {}).items():
+            clauses.append("json_extract(n.props, ?) IS ?")
+            params += [_json_path(key), _sql_value(value)]
+        sql = f"SELECT {_NODE_COLUMNS} FROM nodes AS n"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY n.id LIMIT ?"
+        params.append(limit)
+        with _sqlite_errors("listing nodes"):
+            conn = self._reader()
+            return _nodes_with_aliases(conn, conn.execute(sql, params).fetchall())
+
+    # -- traversal -----------------------------------------------------------------------
+    def reach(
+        self,
+        seeds: Sequence[str],
+        *,
+        direction: Direction,
+        max_depth: int | None = None,
+        max_nodes: int = 2_000_000,
+    ) -> Reach:
+        forward = Direction(direction) is Direction.FORWARD
+        if max_depth is not None and max_depth < 0:
+            raise InvalidInput(f"max_depth must not be negative, got {max_depth}")
+        if not seeds:
+            return Reach(ids=[], kinds=[], depths=[])
+        index, seed_rids = self._index_with_seeds(list(seeds))
+        ids, kinds, depths = index.reach(
+            seed_rids, forward=forward, max_depth=max_depth, max_nodes=max_nodes
+        )
+        return Reach(ids=ids, kinds=kinds, depths=depths)
+
+    def _index_with_seeds(self, seeds: list[str]) -> tuple[TraversalIndex, list[int]]:
+        """The up-to-date index and the seeds' rowids (NotFound naming unknown seeds)."""
+        with self._index_lock, _sqlite_errors("tracing"):
+            self._check_open()
+            index = self._fresh_index()
+            rows = self._watcher.execute(
+                "SELECT n.id, n.rid FROM json_each(?) AS j JOIN nodes AS n ON n.id = j.value",
+                (json.dumps(seeds),),
+            ).fetchall()
+            rid_of = dict(rows)
+            missing = [s for s in dict.fromkeys(seeds) if s not in rid_of]
+            if missing:
+                raise NotFound(
+                    f"no node with id {missing[0]!r}"
+                    + (f" (and {len(missing) - 1} more unknown seeds)" if len(missing) > 1 else ""),
+                    details={"ids": missing},
+                )
+            rids = [rid_of[s] for s in seeds]
+            if max(rids) >= index.size:
+                # A commit landed between the refresh and the lookup.
+                index = self._fresh_index(force=True)
+            return index, rids
+
+    def _fresh_index(self, *, force: bool = False) -> TraversalIndex:
+        """Build the index, or bring it up to date with commits since it was last read."""
+        conn = self._watcher
+        version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._index is not None and not force and version == self._seen_version:
+            return self._index
+        conn.execute("BEGIN")
+        try:
+            epoch = int(
+                conn.execute("SELECT value FROM internal WHERE key = 'epoch'").fetchone()[0]
+            )
+            last_node = int(conn.execute("SELECT coalesce(max(rid), 0) FROM nodes").fetchone()[0])
+            last_edge = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM edges").fetchone()[0])
+            if self._index is None or epoch != self._epoch:
+                self._index = _load_index(conn)
+            elif last_node > self._last_node or last_edge > self._last_edge:
+                _extend_index(
+                    self._index, conn, after_node=self._last_node, after_edge=self._last_edge
+                )
+            self._epoch, self._last_node, self._last_edge = epoch, last_node, last_edge
+        finally:
+            conn.execute("COMMIT")
+        self._seen_version = version
+        return self._index
+
+    def index_info(self) -> dict[str, int]:
+        """Size of the traversal index (built now if it was not yet): for benchmarks and ops."""
+        with self._index_lock, _sqlite_errors("building the index"):
+            self._check_open()
+            index = self._fresh_index()
+            return {
+                "nodes": index.size,
+                "flow_edges": index.edge_count,
+                "delta_edges": index.delta_count,
+                "bytes": index.nbytes(),
+            }
+
+    # -- whole-store views ---------------------------------------------------------------
+    def stats(self) -> StoreStats:
+        with _sqlite_errors("counting"):
+            rows = (
+                self._reader()
+                .execute("SELECT what, name, n FROM counters WHERE n > 0 ORDER BY what, name")
+                .fetchall()
+            )
+        return StoreStats(
+            nodes={name: n for what, name, n in rows if what == "node"},
+            edges={name: n for what, name, n in rows if what == "edge"},
+        )
+
+    def iter_nodes(self, *, chunk_size: int = 10_000) -> Iterator[Node]:
+        last = 0
+        while True:
+            with _sqlite_errors("reading nodes"):
+                conn = self._reader()
+                rows = conn.execute(
+                    f"SELECT {_NODE_COLUMNS} FROM nodes AS n WHERE n.rid > ? "
+                    "ORDER BY n.rid LIMIT ?",
+                    (last, chunk_size),
+                ).fetchall()
+                nodes = _nodes_with_aliases(conn, rows)
+            if not rows:
+                return
+            yield from nodes
+            last = rows[-1][0]
+
+    def iter_edges(self, *, chunk_size: int = 10_000) -> Iterator[Edge]:
+        last = 0
+        while True:
+            with _sqlite_errors("reading edges"):
+                rows = (
+                    self._reader()
+                    .execute(
+                        f"SELECT {_EDGE_COLUMNS} FROM edges AS e {_EDGE_JOINS} "
+                        "WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
+                        (last, chunk_size),
+                    )
+                    .fetchall()
+                )
+            if not rows:
+                return
+            for row in rows:
+                yield _edge(row)
+            last = rows[-1][0]
+
+    # -- meta ----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with _sqlite_errors(f"reading meta {key!r}"):
+            row = self._reader().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._writing(f"writing meta {key!r}") as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- API keys ------------------------------------------------------------------------
+    def put_api_key(self, key: ApiKey, *, audit: AuditDraft | None = None) -> None:
+        with self._writing(f"storing API key {key.key_id}") as conn:
+            holder = conn.execute(
+                "SELECT key_id FROM api_keys WHERE key_hash = ?", (key.key_hash,)
+            ).fetchone()
+            if holder is not None and holder[0] != key.key_id:
+                raise Conflict(
+                    f"another API key ({holder[0]}) has the same hash",
+                    details={"key_id": key.key_id},
+                )
+            conn.execute(
+                "INSERT INTO api_keys (key_id, name, role, key_hash, created_at, revoked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET "
+                "name = excluded.name, role = excluded.role, key_hash = excluded.key_hash, "
+                "created_at = excluded.created_at, revoked_at = excluded.revoked_at",
+                (
+                    key.key_id,
+                    key.name,
+                    Role(key.role).value,
+                    key.key_hash,
+                    key.created_at.isoformat(),
+                    None if key.revoked_at is None else key.revoked_at.isoformat(),
+                ),
+            )
+            if audit is not None:
+                _append_audit_in(conn, audit)
+
+    def get_api_key(self, key_hash: str) -> ApiKey | None:
+        with _sqlite_errors("reading API keys"):
+            row = (
+                self._reader()
+                .execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", (key_hash,))
+                .fetchone()
+            )
+        return None if row is None else _api_key(row)
+
+    def list_api_keys(self) -> list[ApiKey]:
+        with _sqlite_errors("reading API keys"):
+            rows = (
+                self._reader()
+                .execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, key_id")
+                .fetchall()
+            )
+        return [_api_key(row) for row in rows]
+
+    def revoke_api_key(self, key_id: str, *, audit: AuditDraft | None = None) -> ApiKey:
+        with self._writing(f"revoking API key {key_id}") as conn:
+            row = conn.execute(
+                f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"no API key with id {key_id!r}", details={"key_id": key_id})
+            key = _api_key(row)
+            if key.revoked_at is not None:
+                return key
+            key.revoked_at = datetime.now(UTC)
+            conn.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ?",
+                (key.revoked_at.isoformat(), key_id),
+            )
+            if audit is not None:
+                _append_audit_in(conn, audit)
+        return key
+
+    # -- audit ---------------------------------------------------------------------------
+    def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        with self._writing(f"appending audit entry {draft.action}") as conn:
+            return _append_audit_in(conn, draft)
+
+    def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        with _sqlite_errors("reading the audit trail"):
+            rows = (
+                self._reader()
+                .execute(
+                    f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (after_seq, max(limit, 0)),
+                )
+                .fetchall()
+            )
+        return [_audit_entry(row) for row in rows]
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def clear(self) -> None:
+        with self._writing("clearing the store") as conn:
+            for table in ("nodes", "edges", "aliases", "meta", "counters"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("UPDATE internal SET value = value + 1 WHERE key = 'epoch'")
+
+    def ping(self) -> None:
+        self._check_open()
+        if not self.path.is_file():
+            raise StoreUnavailable(f"the store file {self.path} is missing")
+        with _sqlite_errors(f"reading {self.path}"):
+            self._reader().execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def close(self) -> None:
+        with self._write_lock, self._index_lock, self._readers_lock:
+            if self._closed:
+                return
+            self._closed = True
+            for conn in [self._writer, self._watcher, *self._readers]:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._readers.clear()
+            self._index = None
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# -- rows to models ------------------------------------------------------------------------
+
+_KEY_COLUMNS = "key_id, name, role, key_hash, created_at, revoked_at"
+_AUDIT_COLUMNS = "seq, at, actor, action, entity_kind, entity_id, old, new, reason, prev_hash, hash"
+
+
+def _nodes_with_aliases(conn: sqlite3.Connection, rows: list[Any]) -> list[Node]:
+    """Nodes from (rid, id, kind, name, props) rows, each with its aliases (sorted)."""
+    if not rows:
+        return []
+    aliases: dict[int, list[str]] = {}
+    alias_rows = conn.execute(
+        "SELECT a.rid, a.alias FROM json_each(?) AS j JOIN aliases AS a ON a.rid = j.value "
+        "ORDER BY a.alias",
+        (json.dumps([row[0] for row in rows]),),
+    )
+    for rid, alias in alias_rows:
+        aliases.setdefault(rid, []).append(alias)
+    return [
+        Node.model_construct(
+            id=node_id,
+            kind=NodeKind(kind),
+            name=name,
+            aliases=aliases.get(rid, []),
+            props=json.loads(props),
+        )
+        for rid, node_id, kind, name, props in rows
+    ]
+
+
+def _edge(row: Any) -> Edge:
+    _rowid, source, target, edge_type, qty, unit, props = row
+    return Edge.model_construct(
+        source=source,
+        target=target,
+        type=EdgeType(edge_type),
+        qty=qty,
+        unit=unit,
+        props=json.loads(props),
+    )
+
+
+def _api_key(row: Any) -> ApiKey:
+    key_id, name, role, key_hash, created_at, revoked_at = row
+    return ApiKey(
+        key_id=key_id,
+        name=name,
+        role=Role(role),
+        key_hash=key_hash,
+        created_at=datetime.fromisoformat(created_at),
+        revoked_at=None if revoked_at is None else datetime.fromisoformat(revoked_at),
+    )
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    seq, at, actor, action, entity_kind, entity_id, old, new, reason, prev_hash, hash_ = row
+    return AuditEntry(
+        seq=seq,
+        at=datetime.fromisoformat(at),
+        actor=actor,
+        action=action,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        old=None if old is None else json.loads(old),
+        new=None if new is None else json.loads(new),
+        reason=reason,
+        prev_hash=prev_hash,
+        hash=hash_,
+    )
+
+
+def _append_audit_in(conn: sqlite3.Connection, draft: AuditDraft) -> AuditEntry:
+    """Chain one entry to the last one, inside the caller's write transaction."""
+    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
+    at = datetime.now(UTC)
+    content = draft.model_dump(mode="json")
+    digest = entry_hash(prev_hash, seq, at, draft)
+    conn.execute(
+        f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            seq,
+            at.isoformat(),
+            content["actor"],
+            content["action"],
+            content["entity_kind"],
+            content["entity_id"],
+            None if content["old"] is None else _dump_json(content["old"]),
+            None if content["new"] is None else _dump_json(content["new"]),
+            content["reason"],
+            prev_hash,
+            digest,
+        ),
+    )
+    return AuditEntry(**content, seq=seq, at=at, prev_hash=prev_hash, hash=digest)
+
+
+def _dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=json_default)
+
+
+# -- list_nodes filters --------------------------------------------------------------------
+
+
+def _json_path(key: str) -> str:
+    if not key or '"' in key or "\\" in key:
+        raise InvalidInput(f"cannot filter on property name {key!r}", details={"field": key})
+    return f'$."{key}"'
+
+
+def _sql_value(value: Any) -> Any:
+    """The value ``json_extract`` returns for a property equal to ``value``."""
+    if value is None or isinstance(value, str | int | float):
+        return value  # bools are ints: json_extract gives 1 / 0 for true / false
+    if isinstance(value, dict | list):
+        return dump_props(value, where="filter") if isinstance(value, dict) else _dump_json(value)
+    raise InvalidInput(f"cannot filter on a {type(value).__name__} value")
+
+
+# -- the traversal index from SQLite -------------------------------------------------------
+
+
+def _load_index(conn: sqlite3.Connection) -> TraversalIndex:
+    rows = conn.execute(f"SELECT rid, id, {_KIND_CODE_SQL} FROM nodes").fetchall()
+    if rows:
+        rids, ids, codes = zip(*rows, strict=True)
+    else:
+        rids, ids, codes = (), (), ()
+    del rows
+    pairs = np.fromiter(
+        chain.from_iterable(conn.execute(f"SELECT src, dst FROM edges WHERE type IN {_FLOW_SQL}")),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    return TraversalIndex(
+        node_rids=np.asarray(rids, dtype=np.int64),
+        node_ids=ids,
+        node_codes=np.asarray(codes, dtype=np.int8),
+        edge_src=np.ascontiguousarray(pairs[:, 0]),
+        edge_dst=np.ascontiguousarray(pairs[:, 1]),
+    )
+
+
+def _extend_index(
+    index: TraversalIndex, conn: sqlite3.Connection, *, after_node: int, after_edge: int
+) -> None:
+    rows = conn.execute(
+        f"SELECT rid, id, {_KIND_CODE_SQL} FROM nodes WHERE rid > ?", (after_node,)
+    ).fetchall()
+    edges = conn.execute(
+        f"SELECT src, dst FROM edges WHERE rowid > ? AND type IN {_FLOW_SQL}", (after_edge,)
+    ).fetchall()
+    index.add(
+        node_rids=np.asarray([r[0] for r in rows], dtype=np.int64),
+        node_ids=[r[1] for r in rows],
+        node_codes=np.asarray([r[2] for r in rows], dtype=np.int8),
+        edge_src=[e[0] for e in edges],
+        edge_dst=[e[1] for e in edges],
+    )

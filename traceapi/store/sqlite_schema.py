@@ -1,0 +1,141 @@
+"""The embedded store's SQLite file: its tables, connection settings and schema versioning."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from traceapi.errors import StoreUnavailable
+
+SCHEMA_VERSION = 1
+"""Kept in ``PRAGMA user_version``; bump it and add a step to ``_MIGRATIONS`` to change tables."""
+
+BUSY_TIMEOUT_S = 30.0
+"""How long a writer waits for another process's write transaction before giving up."""
+
+_V1 = """
+CREATE TABLE nodes (
+    rid   INTEGER PRIMARY KEY,          -- dense integer id, the traversal index's node number
+    id    TEXT NOT NULL UNIQUE,
+    kind  TEXT NOT NULL,
+    name  TEXT,
+    props TEXT NOT NULL DEFAULT '{}'    -- JSON object, keys sorted
+);
+CREATE INDEX nodes_kind_id ON nodes (kind, id);
+
+CREATE TABLE edges (                    -- rowid grows with every new edge: the index's delta mark
+    src   INTEGER NOT NULL,
+    dst   INTEGER NOT NULL,
+    type  TEXT NOT NULL,
+    qty   REAL,
+    unit  TEXT,
+    props TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (src, type, dst)
+);
+CREATE INDEX edges_dst ON edges (dst, type);
+
+CREATE TABLE aliases (
+    alias TEXT PRIMARY KEY,
+    rid   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_rid ON aliases (rid);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE counters (                 -- node counts per kind, edge counts per type
+    what  TEXT NOT NULL,                -- 'node' or 'edge'
+    name  TEXT NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (what, name)
+) WITHOUT ROWID;
+
+CREATE TABLE internal (                 -- store bookkeeping that clear() must not remove
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO internal (key, value) VALUES ('epoch', 0);
+
+CREATE TABLE api_keys (
+    key_id     TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    key_hash   TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE audit (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    entity_kind TEXT,
+    entity_id   TEXT,
+    old         TEXT,
+    new         TEXT,
+    reason      TEXT,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _V1}
+"""Script that brings a file from version ``n - 1`` to ``n``."""
+
+
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from any thread.
+
+    Callers guarantee one thread at a time per connection.
+    """
+    conn = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -32768")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch the file to WAL and create or migrate its tables; safe when two processes race."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    if _user_version(conn) == SCHEMA_VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(conn)
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"{path} has schema version {version}; this traceapi knows up to "
+                f"{SCHEMA_VERSION}: upgrade traceapi",
+                details={"path": str(path), "schema_version": version},
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(_MIGRATIONS[step]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script on semicolons (ours hold none inside literals), dropping comments."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
