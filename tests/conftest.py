@@ -16,6 +16,9 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "externa
 """Published data others wrote (GS1, openFDA); tests read it, the package never does."""
 
 BACKENDS = ["embedded", "neo4j"]
+# The neo4j leg carries its marker from collection on, so `pytest -m neo4j` selects it (a marker
+# added while the fixture runs would come too late for -m).
+_BACKEND_PARAMS = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
 
 @pytest.fixture
@@ -38,13 +41,16 @@ def _neo4j_settings(tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=_BACKEND_PARAMS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """A fresh, empty store on each backend; the Neo4j leg skips without NEO4J_URI."""
     if request.param == "neo4j":
-        request.node.add_marker(pytest.mark.neo4j)
+        from traceapi.store.neo4j_store import Neo4jStore
+
         opened = open_store(_neo4j_settings(tmp_path))
-        opened.clear()
+        assert isinstance(opened, Neo4jStore)
+        # Fresh means no keys and no audit entries either, which clear() keeps by contract.
+        opened.erase_everything()
     else:
         opened = open_store(Settings(backend="embedded", data_dir=tmp_path / "data"))
     try:

@@ -1,0 +1,10 @@
+// erase_everything: deletes up to $page_size of the nodes this store writes, keys and audit included.
+// Called until it deletes nothing, only to give a test a fresh database; migrations stay.
+// params: $page_size
+// returns: deleted
+MATCH (n)
+WHERE n:Node OR n:Alias OR n:Meta OR n:ApiKey OR n:AuditEntry OR n:AuditHead
+WITH n
+LIMIT $page_size
+DETACH DELETE n
+RETURN count(*) AS deleted
