@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "load_csv_cmd",  # load csv
     "keys_cmd",  # keys create|list|revoke
     "audit_cmd",  # audit verify, audit show
+    "graph_cmd",  # graph (an SVG picture of a trace or recall)
 )
 for _name in COMMAND_MODULES:
     try:
@@ -35,7 +36,10 @@ for _name in COMMAND_MODULES:
 def main() -> None:
     """Entry point: runs the app and turns a TraceapiError into a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False click returns a typer.Exit code instead of raising it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            sys.exit(code)
     except TraceapiError as err:
         console_err.print(f"[bold red]error[/] ({err.code}): {err.message}", highlight=False)
         if err.details:
@@ -49,9 +53,11 @@ def main() -> None:
     except Exception as err:
         import click
 
-        if isinstance(err, click.exceptions.ClickException):
+        # Recent typer vendors click (typer._click); its usage errors are TyperExceptions.
+        usage_error = (click.exceptions.ClickException, typer.TyperException)
+        if isinstance(err, usage_error) and hasattr(err, "show"):
             err.show()
-            sys.exit(err.exit_code)
+            sys.exit(getattr(err, "exit_code", 2))
         raise
 
 

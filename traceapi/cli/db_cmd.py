@@ -1,0 +1,85 @@
+"""``traceapi db stats`` and ``traceapi db export``: what the store holds, counted or written."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from traceapi.cli.common import console, console_err, opened_store, print_json
+from traceapi.cli.groups import db_app
+
+
+@db_app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Node and edge counts by kind and type."""
+    with opened_store() as store:
+        counts = store.stats()
+        backend = store.backend
+    if as_json:
+        print_json(
+            {
+                "backend": backend,
+                "nodes": counts.nodes,
+                "edges": counts.edges,
+                "node_total": counts.node_total,
+                "edge_total": counts.edge_total,
+            }
+        )
+        return
+    table = Table(title=f"traceapi store ({backend})", title_justify="left")
+    table.add_column("what")
+    table.add_column("kind / type")
+    table.add_column("count", justify="right")
+    for kind, count in sorted(counts.nodes.items()):
+        table.add_row("node", kind, f"{count:,}")
+    for edge_type, count in sorted(counts.edges.items()):
+        table.add_row("edge", edge_type, f"{count:,}")
+    table.add_row("[bold]nodes[/]", "", f"[bold]{counts.node_total:,}[/]")
+    table.add_row("[bold]edges[/]", "", f"[bold]{counts.edge_total:,}[/]")
+    console.print(table)
+
+
+class ExportFormat(StrEnum):
+    JSON = "json"
+    GRAPHML = "graphml"
+
+
+@db_app.command("export")
+def export(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="json or graphml.")
+    ] = ExportFormat.JSON,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write; stdout if absent.", dir_okay=False)
+    ] = None,
+) -> None:
+    """The whole graph: JSON {"nodes", "edges"} or GraphML (networkx, Gephi, yEd)."""
+    from traceapi.services.export import write_graphml, write_json
+
+    writer = write_json if fmt is ExportFormat.JSON else write_graphml
+    with opened_store() as store:
+        if out is None:
+            writer(store, sys.stdout)
+            sys.stdout.flush()
+            return
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Written next to the target and renamed, so a failed export leaves no half file.
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as target:
+                nodes, edges = writer(store, target)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, out)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    console_err.print(f"wrote {nodes:,} nodes and {edges:,} edges to {out}", highlight=False)

@@ -1,0 +1,238 @@
+"""``traceapi demo`` and ``traceapi serve``: load the demo dataset once, hand out keys, serve.
+
+The demo's API keys are kept in ``<data dir>/demo-keys.txt`` (mode 0600) so every ``make run``
+can print them again: a key's secret is otherwise shown only when it is created. Keys made with
+``traceapi keys create`` are never written anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from traceapi.cli.common import console, console_err, opened_store
+from traceapi.cli.groups import app
+from traceapi.cli.progress import progress_bar
+from traceapi.demo.stories import DemoStories
+from traceapi.domain.security import Role
+from traceapi.errors import Conflict, TraceapiError
+from traceapi.services.keys import authenticate, create_key
+from traceapi.settings import Settings, load_settings
+from traceapi.store.base import GraphStore
+
+DEFAULT_LOTS = 2000
+DEFAULT_SEED = 7
+LOADED_META = "demo:loaded"
+"""Meta key naming the (lots, seed) demo a store holds, so a second run loads nothing."""
+KEYS_FILE = "demo-keys.txt"
+
+Host = Annotated[str | None, typer.Option("--host", help="Interface to listen on.")]
+Port = Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
+
+
+def stories_meta_key(lots: int, seed: int) -> str:
+    return f"demo:{lots}:{seed}"
+
+
+def ensure_demo(store: GraphStore, *, lots: int, seed: int) -> tuple[DemoStories, bool]:
+    """The demo's stories, loading the dataset first unless this store already holds it.
+
+    Returns (stories, loaded_now). A store holding a demo of another size or seed is refused:
+    the two would share ids and mix.
+    """
+    wanted = f"{lots}:{seed}"
+    holding = store.get_meta(LOADED_META)
+    if holding is not None and holding != wanted:
+        held_lots, _, held_seed = holding.partition(":")
+        raise Conflict(
+            f"this store already holds the demo with --lots {held_lots} --seed {held_seed}; "
+            "use those options, or point TRACEAPI_DATA_DIR at an empty directory",
+            details={"holding": holding, "wanted": wanted},
+        )
+    saved = store.get_meta(stories_meta_key(lots, seed))
+    if saved is not None:
+        return DemoStories.model_validate_json(saved), False
+    from traceapi.demo.generator import DemoGenerator  # imported on use: keeps start-up fast
+
+    generator = DemoGenerator(lots=lots, seed=seed)
+    with progress_bar(f"loading demo ({lots:,} lots)", total=lots) as advance:
+        generator.load(store, progress=advance)
+    store.set_meta(LOADED_META, wanted)
+    store.set_meta(stories_meta_key(lots, seed), generator.stories.model_dump_json())
+    return generator.stories, True
+
+
+def _read_keys_file(path: Path) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if not path.exists():
+        return keys
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 2 and not line.startswith("#"):
+            keys[parts[0]] = parts[1]
+    return keys
+
+
+def _write_keys_file(path: Path, keys: dict[str, str]) -> None:
+    """Writes role -> secret lines readable by the owner only (created 0600, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("# traceapi demo API keys: role<TAB>key. Keep this file private.\n")
+        for role, secret in keys.items():
+            handle.write(f"{role}\t{secret}\n")
+    os.replace(temporary, path)
+
+
+def ensure_demo_keys(store: GraphStore, data_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """One working key per role: reused from the keys file when still active, else created.
+
+    Returns (role -> secret, roles whose key was created now).
+    """
+    path = data_dir / KEYS_FILE
+    saved = _read_keys_file(path)
+    keys: dict[str, str] = {}
+    created: list[str] = []
+    for role in Role:
+        secret = saved.get(role.value)
+        if secret is not None:
+            try:
+                if authenticate(store, secret).role is role:
+                    keys[role.value] = secret
+                    continue
+            except TraceapiError:
+                pass
+        _, keys[role.value] = create_key(store, role=role, name=f"demo {role.value}", actor="demo")
+        created.append(role.value)
+    if created or keys != saved:
+        _write_keys_file(path, keys)
+    return keys, created
+
+
+def _print_welcome(
+    stories: DemoStories,
+    keys: dict[str, str],
+    created: list[str],
+    *,
+    key_file: Path,
+    base_url: str,
+    loaded_now: bool,
+) -> None:
+    if loaded_now:
+        console.print(
+            f"[bold green]demo loaded[/]: {stories.lot_count:,} lots "
+            f"(--lots {stories.lots} --seed {stories.seed})",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"demo already loaded (--lots {stories.lots} --seed {stories.seed}); nothing to do",
+            highlight=False,
+        )
+    table = Table(title="API keys (one per role)", title_justify="left")
+    table.add_column("role")
+    table.add_column("key", overflow="fold")
+    table.add_column("")
+    for role, secret in keys.items():
+        table.add_row(role, secret, "new" if role in created else "")
+    console.print(table)
+    console.print(
+        f"Kept in {key_file} (readable by you only). More keys: "
+        "traceapi keys create --role viewer --name NAME",
+        highlight=False,
+    )
+    viewer = keys.get(Role.VIEWER.value, "<key>")
+    console.print(
+        f"\nGraphiQL: {base_url}/graphql  -- in the Headers pane put\n"
+        f'  {{"Authorization": "Bearer {viewer}"}}\n'
+        f"OpenAPI:  {base_url}/docs\n"
+        f"REST:     curl -H 'Authorization: Bearer {viewer}' "
+        f"{base_url}/api/v1/lots/{stories.contaminated_resin.lot_id}/where-used\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print('[bold]What to ask the demo[/] (README: "What to ask the demo")')
+    for line in stories.describe():
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def run_server(settings: Settings, *, host: str | None, port: int | None) -> None:
+    """Serves ``create_app(settings)`` with uvicorn, one worker, until interrupted."""
+    import uvicorn
+
+    from traceapi.api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=1,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command("demo")
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load and exit.")] = False,
+    lots: Annotated[
+        int, typer.Option("--lots", min=1, help="About how many lots to make.")
+    ] = DEFAULT_LOTS,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed; same seed, same ids.")
+    ] = DEFAULT_SEED,
+    host: Host = None,
+    port: Port = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="With --no-serve: print the stories and keys as one JSON document."
+        ),
+    ] = False,
+) -> None:
+    """Loads the demo dataset (once), prints API keys per role, and serves the API."""
+    settings = load_settings()
+    with opened_store(settings) as store:
+        stories, loaded_now = ensure_demo(store, lots=lots, seed=seed)
+        keys, created = ensure_demo_keys(store, settings.data_dir)
+    base_url = f"http://{host or settings.host}:{port or settings.port}"
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "loaded_now": loaded_now,
+                    "stories": stories.model_dump(mode="json"),
+                    "keys": keys,
+                    "keys_created": created,
+                }
+            )
+        )
+    else:
+        _print_welcome(
+            stories,
+            keys,
+            created,
+            key_file=settings.data_dir / KEYS_FILE,
+            base_url=base_url,
+            loaded_now=loaded_now,
+        )
+    if no_serve:
+        return
+    console_err.print(f"serving on {base_url} (Ctrl+C stops)", highlight=False)
+    run_server(settings, host=host, port=port)
+
+
+@app.command("serve")
+def serve(host: Host = None, port: Port = None) -> None:
+    """Serves the REST and GraphQL API (GraphiQL at /graphql, OpenAPI at /docs)."""
+    settings = load_settings()
+    console_err.print(
+        f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False
+    )
+    run_server(settings, host=host, port=port)
