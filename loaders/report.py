@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from traceapi.domain.audit import AuditDraft
 from traceapi.domain.model import Batch, BatchResult
-from traceapi.errors import InvalidInput, TraceapiError
+from traceapi.errors import Conflict, InvalidInput, TraceapiError
 from traceapi.store.base import GraphStore
 
 
@@ -71,7 +71,7 @@ def load_files(
             )
             outcome = FileOutcome(file=str(path), status="loaded", result=result,
                                   warnings=warnings)
-        except InvalidInput as err:
+        except (InvalidInput, Conflict) as err:
             outcome = FileOutcome(file=str(path), status="rejected", error=err.message,
                                   details=err.details)
         except TraceapiError:
