@@ -1,0 +1,1 @@
+"""GraphQL tests through the real ASGI app."""

@@ -1,0 +1,67 @@
+"""Builds the ASGI app: the store's lifetime, the error mapping, middleware and every router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from traceapi import __version__
+from traceapi.api import health
+from traceapi.api.auth import KeyCache
+from traceapi.api.logs import configure_logging
+from traceapi.api.metrics import ApiMetrics
+from traceapi.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from traceapi.api.problems import install_error_handlers
+from traceapi.api.routes import include_routes
+from traceapi.settings import Settings, load_settings
+from traceapi.store.base import GraphStore
+from traceapi.store.factory import open_store
+
+DESCRIPTION = """Lot traceability for medical-device makers: where-used, where-from and recall
+impact over the genealogy of lots, process steps, shipments and customers.
+
+Every `/api/v1` route needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`
+(create one with `traceapi keys create --role viewer --name me`). Errors answer
+`{"error": {"code", "message", "details"?}}`.
+
+GraphQL at `/graphql` takes the same keys. It answers HTTP 200 and reports a missing, unknown
+or revoked key as an error with `extensions.code` `UNAUTHENTICATED`, a role too low as
+`FORBIDDEN`; the GraphiQL page and introspection load without a key (dev profile only)."""
+
+
+def create_app(settings: Settings | None = None, *, store: GraphStore | None = None) -> FastAPI:
+    """The traceapi ASGI app. Opens the configured store at startup (and closes it at shutdown)
+    unless ``store`` is given, in which case the caller keeps ownership of it."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store is None
+        app.state.store = open_store(settings) if store is None else store
+        try:
+            yield
+        finally:
+            if opened:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="traceapi",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.store = store
+    app.state.key_cache = KeyCache()
+    install_error_handlers(app)
+    app.include_router(health.router)
+    include_routes(app, settings)
+    # Last added runs first: the request context wraps the body limit so a 413 carries an id.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,49 @@
+"""Liveness, readiness and metrics: no key needed, cheap, and quick to answer even when the
+store hangs."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from traceapi.api.problems import error_body
+from traceapi.errors import StoreUnavailable
+
+READINESS_TIMEOUT_S = 2.0
+"""How long /readyz waits for the store before it answers 503."""
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/livez", summary="The process is alive")
+async def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="The store answers",
+    responses={503: {"description": "The store does not answer"}},
+)
+async def readyz(request: Request) -> Response:
+    store = request.app.state.store
+    message = "store did not answer"
+    try:
+        with anyio.fail_after(READINESS_TIMEOUT_S):
+            await anyio.to_thread.run_sync(store.ping, abandon_on_cancel=True)
+        return JSONResponse({"status": "ok", "backend": store.backend})
+    except TimeoutError:
+        message = f"store did not answer within {READINESS_TIMEOUT_S:g} s"
+    except StoreUnavailable as exc:
+        message = exc.message
+    except Exception as exc:  # a closed or broken store must read as "not ready", not crash
+        message = f"store check failed: {type(exc).__name__}"
+    request.app.state.metrics.count_error(code=StoreUnavailable.code, interface="health")
+    return JSONResponse(error_body(StoreUnavailable.code, message), status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    app_metrics = request.app.state.metrics
+    return Response(app_metrics.render(), media_type=app_metrics.content_type)

@@ -1,0 +1,58 @@
+"""REST: recall impact of seed lots, as JSON or as the consignee CSV a coordinator works from."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from traceapi.api.answers import json_answer, observe_trace
+from traceapi.api.deps import SettingsDep, StoreDep, ViewerKey
+from traceapi.api.schemas import ImpactRequest, error_responses
+from traceapi.domain.results import ImpactReport
+from traceapi.errors import LimitExceeded
+from traceapi.services.impact import consignee_csv, recall_impact
+
+router = APIRouter(prefix="/api/v1", tags=["impact"])
+
+
+def wants_csv(request: Request) -> bool:
+    """True when the client asks for ``text/csv`` (the JSON answer is the default)."""
+    accept = request.headers.get("accept", "")
+    return any(part.split(";")[0].strip().lower() == "text/csv" for part in accept.split(","))
+
+
+@router.post(
+    "/impact",
+    summary="Recall impact of one or more seed lots",
+    description=(
+        "Affected lots with quantity shares, finished lots, stock on hand, shipments and "
+        "consignees by tier. Send `Accept: text/csv` for the consignee list as a CSV file."
+    ),
+    response_model=ImpactReport,
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **error_responses(401, 403, 404, 413, 422, s404="A seed lot has no match"),
+    },
+)
+def impact(
+    body: ImpactRequest,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    _key: ViewerKey,
+) -> Response:
+    if len(body.lots) > settings.max_impact_seeds:
+        raise LimitExceeded(
+            f"{len(body.lots)} seed lots is above the cap of {settings.max_impact_seeds}",
+            details={"field": "lots", "max_impact_seeds": settings.max_impact_seeds},
+        )
+    report = recall_impact(
+        store, lot_ids=body.lots, max_depth=body.max_depth, max_nodes=settings.max_trace_nodes
+    )
+    observe_trace(request, "impact", report)
+    if wants_csv(request):
+        return Response(
+            consignee_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="consignees.csv"'},
+        )
+    return json_answer(report)

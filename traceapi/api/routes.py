@@ -1,0 +1,17 @@
+"""Which routers the app serves: REST under /api/v1 and GraphQL at /graphql."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from traceapi.api import rest_audit, rest_impact, rest_lots
+from traceapi.gql.schema import graphql_router
+from traceapi.settings import Settings
+
+
+def include_routes(app: FastAPI, settings: Settings) -> None:
+    """Adds the REST and GraphQL routers to ``app``."""
+    app.include_router(rest_lots.router)
+    app.include_router(rest_impact.router)
+    app.include_router(rest_audit.router)
+    app.include_router(graphql_router(settings))

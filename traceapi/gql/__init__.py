@@ -1,0 +1,1 @@
+"""The GraphQL edge: schema, types, resolvers, DataLoaders and abuse limits."""

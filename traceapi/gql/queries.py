@@ -1,0 +1,238 @@
+# mypy: disable-error-code="untyped-decorator"
+"""The GraphQL Query root: lots, traces, recall impact, root cause and the audit trail.
+
+Every field checks the caller's key first; services are synchronous and run on the thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+import strawberry
+
+from traceapi.api.answers import trace_size
+from traceapi.api.paging import check_page_size, page_lots
+from traceapi.domain.model import NodeKind
+from traceapi.domain.security import Role
+from traceapi.errors import InvalidInput, LimitExceeded
+from traceapi.gql.connections import (
+    AuditTrailConnection,
+    AuditTrailEdge,
+    LotConnection,
+    LotEdge,
+    decode_cursor,
+    encode_cursor,
+    page_info,
+)
+from traceapi.gql.results import (
+    AuditTrailEntry,
+    ImpactResult,
+    RootCauseResult,
+    TraceResult,
+)
+from traceapi.gql.types import GraphNode, Info, Lot, LotStatus, LotType, as_graph_node
+from traceapi.services.impact import recall_impact
+from traceapi.services.lookup import resolve_lot, resolve_node
+from traceapi.services.rootcause import root_cause_neighbourhood
+from traceapi.services.trace import trace_backward, trace_forward
+
+T = TypeVar("T")
+
+_LOT_CURSOR = "lot"
+_AUDIT_CURSOR = "audit"
+
+
+async def _run(call: Callable[[], T]) -> T:
+    return await anyio.to_thread.run_sync(call)
+
+
+def _check_depth(max_depth: int | None) -> None:
+    if max_depth is not None and max_depth < 0:
+        raise InvalidInput("maxDepth must not be negative", details={"field": "maxDepth"})
+
+
+def _check_seeds(info: Info, lots: list[strawberry.ID]) -> list[str]:
+    cap = info.context.settings.max_impact_seeds
+    if not lots:
+        raise InvalidInput("give at least one lot", details={"field": "lots"})
+    if len(lots) > cap:
+        raise LimitExceeded(
+            f"{len(lots)} lots is above the cap of {cap}",
+            details={"field": "lots", "max_impact_seeds": cap},
+        )
+    return [str(lot) for lot in lots]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="A lot by any identifier: id, alias, EPC URN, GS1 element string or "
+        "Digital Link URI (a serialised unit's identifier gives its lot)."
+    )
+    async def lot(self, info: Info, id: strawberry.ID) -> Lot | None:
+        await info.context.authorize(Role.VIEWER)
+        store = info.context.store
+        node = await _run(lambda: resolve_lot(store, str(id)))
+        if node.kind is not NodeKind.LOT:
+            raise InvalidInput(
+                f"{str(id)!r} names a {node.kind.value}, not a lot; use node(id:)",
+                details={"field": "id", "kind": node.kind.value},
+            )
+        return Lot(node=node)
+
+    @strawberry.field(description="Any node by id or alias.")
+    async def node(self, info: Info, id: strawberry.ID) -> GraphNode | None:
+        await info.context.authorize(Role.VIEWER)
+        store = info.context.store
+        found = await _run(lambda: resolve_node(store, str(id)))
+        return as_graph_node(found)
+
+    @strawberry.field(description="Lots in id order, filtered; a Relay-style connection.")
+    async def lots(
+        self,
+        info: Info,
+        first: int | None = 50,
+        after: str | None = None,
+        status: LotStatus | None = None,
+        lot_type: LotType | None = None,
+        material: strawberry.ID | None = None,
+    ) -> LotConnection | None:
+        await info.context.authorize(Role.VIEWER)
+        context = info.context
+        size = 50 if first is None else first
+        check_page_size(size, cap=context.settings.max_page_size, field="first")
+        after_id = decode_cursor(_LOT_CURSOR, after)
+        where = {}
+        if status is not None:
+            where["status"] = status.value
+        if lot_type is not None:
+            where["lot_type"] = lot_type.value
+        store = context.store
+
+        def fetch() -> tuple[list[Lot], bool]:
+            material_id = resolve_node(store, str(material)).id if material is not None else None
+            nodes, more = page_lots(
+                store, size=size, after=after_id, where=where, material_id=material_id
+            )
+            return [Lot(node=n) for n in nodes], more
+
+        lots, more = await _run(fetch)
+        edges = [LotEdge(node=lot, cursor=encode_cursor(_LOT_CURSOR, lot.node.id)) for lot in lots]
+        return LotConnection(
+            edges=edges,
+            page_info=page_info([e.cursor for e in edges], has_next=more, had_cursor=bool(after)),
+        )
+
+    @strawberry.field(description="Everything downstream of a lot, to shipments and customers.")
+    async def where_used(
+        self, info: Info, lot: strawberry.ID, max_depth: int | None = None
+    ) -> TraceResult | None:
+        await info.context.authorize(Role.VIEWER)
+        _check_depth(max_depth)
+        context = info.context
+        report = await _run(
+            lambda: trace_forward(
+                context.store,
+                lot_id=str(lot),
+                max_depth=max_depth,
+                max_nodes=context.settings.max_trace_nodes,
+            )
+        )
+        context.metrics.observe_trace(operation="whereUsed", nodes=trace_size(report))
+        return TraceResult.of(report)
+
+    @strawberry.field(
+        description="Everything upstream of a lot: input lots, process steps, "
+        "equipment, supplier lots and suppliers."
+    )
+    async def where_from(
+        self, info: Info, lot: strawberry.ID, max_depth: int | None = None
+    ) -> TraceResult | None:
+        await info.context.authorize(Role.VIEWER)
+        _check_depth(max_depth)
+        context = info.context
+        report = await _run(
+            lambda: trace_backward(
+                context.store,
+                lot_id=str(lot),
+                max_depth=max_depth,
+                max_nodes=context.settings.max_trace_nodes,
+            )
+        )
+        context.metrics.observe_trace(operation="whereFrom", nodes=trace_size(report))
+        return TraceResult.of(report)
+
+    @strawberry.field(
+        description="Recall impact of seed lots: affected lots, stock on hand, "
+        "shipments and consignees by tier."
+    )
+    async def recall_impact(
+        self, info: Info, lots: list[strawberry.ID], max_depth: int | None = None
+    ) -> ImpactResult | None:
+        await info.context.authorize(Role.VIEWER)
+        _check_depth(max_depth)
+        seeds = _check_seeds(info, lots)
+        context = info.context
+        report = await _run(
+            lambda: recall_impact(
+                context.store,
+                lot_ids=seeds,
+                max_depth=max_depth,
+                max_nodes=context.settings.max_trace_nodes,
+            )
+        )
+        context.metrics.observe_trace(operation="recallImpact", nodes=trace_size(report))
+        return ImpactResult.of(report)
+
+    @strawberry.field(
+        description="The common upstream of several lots: equipment, process steps, "
+        "supplier lots and materials, ranked by how many of the lots share each."
+    )
+    async def root_cause_neighbourhood(
+        self, info: Info, lots: list[strawberry.ID], max_depth: int | None = None
+    ) -> RootCauseResult | None:
+        await info.context.authorize(Role.VIEWER)
+        _check_depth(max_depth)
+        seeds = _check_seeds(info, lots)
+        context = info.context
+        report = await _run(
+            lambda: root_cause_neighbourhood(
+                context.store,
+                lot_ids=seeds,
+                max_depth=max_depth,
+                max_nodes=context.settings.max_trace_nodes,
+            )
+        )
+        return RootCauseResult.of(report)
+
+    @strawberry.field(description="The hash-chained audit trail, oldest first (qa or admin).")
+    async def audit_trail(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> AuditTrailConnection | None:
+        await info.context.authorize(Role.QA)
+        context = info.context
+        size = 50 if first is None else first
+        check_page_size(size, cap=context.settings.max_page_size, field="first")
+        cursor = decode_cursor(_AUDIT_CURSOR, after)
+        try:
+            after_seq = int(cursor) if cursor is not None else 0
+        except ValueError as exc:
+            raise InvalidInput("malformed cursor", details={"field": "after"}) from exc
+        entries = await _run(
+            lambda: context.store.audit_entries(after_seq=after_seq, limit=size + 1)
+        )
+        page = entries[:size]
+        edges = [
+            AuditTrailEdge(
+                node=AuditTrailEntry.of(e), cursor=encode_cursor(_AUDIT_CURSOR, str(e.seq))
+            )
+            for e in page
+        ]
+        return AuditTrailConnection(
+            edges=edges,
+            page_info=page_info(
+                [e.cursor for e in edges], has_next=len(entries) > size, had_cursor=bool(after)
+            ),
+        )

@@ -1,0 +1,297 @@
+# mypy: disable-error-code="untyped-decorator"
+"""GraphQL shapes of trace, impact and root-cause answers: compact items, full nodes on demand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from traceapi.domain.audit import AuditEntry
+from traceapi.domain.results import (
+    ConsigneeRow,
+    CustomerImpact,
+    ImpactReport,
+    NodeView,
+    TraceReport,
+    UnaccountedStep,
+)
+from traceapi.gql.types import GraphNode, Info, as_graph_node
+from traceapi.services.rootcause import RootCauseReport, SharedNode
+
+_VIEW_FIELDS = frozenset({"id", "kind", "name", "depth", "quantity_share"})
+
+
+@strawberry.type(description="One node found by a trace: id, kind, name and depth from the lot.")
+class TraceItem:
+    view: strawberry.Private[NodeView]
+    id: strawberry.ID
+    kind: str
+    name: str | None
+    depth: int | None
+    quantity_share: float | None = strawberry.field(
+        description="Fraction of the seed material that ended up here (impact only)."
+    )
+
+    @strawberry.field(description="The node's other properties (status, quantity, dates, ...).")
+    def properties(self) -> JSON:
+        return JSON({k: v for k, v in self.view.model_dump().items() if k not in _VIEW_FIELDS})
+
+    @strawberry.field(description="The full node, to navigate on from it.")
+    async def node(self, info: Info) -> GraphNode | None:
+        found = await info.context.loaders.nodes.load(str(self.id))
+        return as_graph_node(found) if found is not None else None
+
+
+def item(view: NodeView) -> TraceItem:
+    return TraceItem(
+        view=view,
+        id=strawberry.ID(view.id),
+        kind=view.kind,
+        name=view.name,
+        depth=view.depth,
+        quantity_share=view.quantity_share,
+    )
+
+
+def items(views: list[NodeView]) -> list[TraceItem]:
+    return [item(v) for v in views]
+
+
+@strawberry.type(description="where-used (forward) or where-from (backward) of one lot.")
+class TraceResult:
+    direction: str
+    lot: TraceItem
+    lots: list[TraceItem]
+    process_steps: list[TraceItem]
+    equipment: list[TraceItem]
+    suppliers: list[TraceItem]
+    shipments: list[TraceItem]
+    customers: list[TraceItem]
+    max_depth: int | None
+
+    @classmethod
+    def of(cls, report: TraceReport) -> TraceResult:
+        return cls(
+            direction=report.direction,
+            lot=item(report.lot),
+            lots=items(report.lots),
+            process_steps=items(report.process_steps),
+            equipment=items(report.equipment),
+            suppliers=items(report.suppliers),
+            shipments=items(report.shipments),
+            customers=items(report.customers),
+            max_depth=report.max_depth,
+        )
+
+
+@strawberry.type(description="A consignee of affected product, by tier (1 = our direct account).")
+class ImpactCustomer:
+    id: strawberry.ID
+    kind: str
+    name: str | None
+    depth: int | None
+    tier: int
+    quantity: float
+    unit: str | None
+    lots: list[str]
+    shipments: list[str]
+
+    @classmethod
+    def of(cls, customer: CustomerImpact) -> ImpactCustomer:
+        return cls(
+            id=strawberry.ID(customer.id),
+            kind=customer.kind,
+            name=customer.name,
+            depth=customer.depth,
+            tier=customer.tier,
+            quantity=customer.quantity,
+            unit=customer.unit,
+            lots=list(customer.lots),
+            shipments=list(customer.shipments),
+        )
+
+
+@strawberry.type(description="One row of the recall consignee list: one customer and one lot.")
+class Consignee:
+    customer_id: strawberry.ID
+    customer_name: str | None
+    address: str | None
+    region: str | None
+    customer_type: str | None
+    tier: int
+    lot_id: strawberry.ID
+    quantity: float
+    unit: str | None
+    shipment_ids: list[str]
+    shipped_dates: list[str]
+
+    @classmethod
+    def of(cls, row: ConsigneeRow) -> Consignee:
+        return cls(
+            customer_id=strawberry.ID(row.customer_id),
+            customer_name=row.customer_name,
+            address=row.address,
+            region=row.region,
+            customer_type=row.customer_type,
+            tier=row.tier,
+            lot_id=strawberry.ID(row.lot_id),
+            quantity=row.quantity,
+            unit=row.unit,
+            shipment_ids=list(row.shipment_ids),
+            shipped_dates=list(row.shipped_dates),
+        )
+
+
+@strawberry.type(description="A process step whose mass balance does not close.")
+class Unaccounted:
+    step_id: strawberry.ID
+    reason: str
+    share_unaccounted: float
+
+    @classmethod
+    def of(cls, step: UnaccountedStep) -> Unaccounted:
+        return cls(
+            step_id=strawberry.ID(step.step_id),
+            reason=step.reason,
+            share_unaccounted=step.share_unaccounted,
+        )
+
+
+@strawberry.type(description="Counts of a recall impact.")
+class ImpactSummary:
+    seed_lots: int
+    affected_lots: int
+    finished_lots: int
+    lots_with_stock_on_hand: int
+    shipments: int
+    customers: int
+    customers_by_tier: JSON
+    quantity_shipped: JSON = strawberry.field(description="Shipped quantity by unit of measure.")
+    quantity_on_hand: JSON
+    unaccounted_steps: int
+
+
+@strawberry.type(description="Recall impact of one or more seed lots.")
+class ImpactResult:
+    seed_lots: list[TraceItem]
+    lots: list[TraceItem]
+    finished_lots: list[TraceItem]
+    stock_on_hand: list[TraceItem]
+    shipments: list[TraceItem]
+    customers: list[ImpactCustomer]
+    consignees: list[Consignee]
+    unaccounted: list[Unaccounted]
+    summary: ImpactSummary
+    max_depth: int | None
+
+    @classmethod
+    def of(cls, report: ImpactReport) -> ImpactResult:
+        summary = report.summary
+        return cls(
+            seed_lots=items(report.seed_lots),
+            lots=items(report.lots),
+            finished_lots=items(report.finished_lots),
+            stock_on_hand=items(report.stock_on_hand),
+            shipments=items(report.shipments),
+            customers=[ImpactCustomer.of(c) for c in report.customers],
+            consignees=[Consignee.of(r) for r in report.consignees],
+            unaccounted=[Unaccounted.of(u) for u in report.unaccounted],
+            summary=ImpactSummary(
+                seed_lots=summary.seed_lots,
+                affected_lots=summary.affected_lots,
+                finished_lots=summary.finished_lots,
+                lots_with_stock_on_hand=summary.lots_with_stock_on_hand,
+                shipments=summary.shipments,
+                customers=summary.customers,
+                customers_by_tier=JSON(dict(summary.customers_by_tier)),
+                quantity_shipped=JSON(dict(summary.quantity_shipped)),
+                quantity_on_hand=JSON(dict(summary.quantity_on_hand)),
+                unaccounted_steps=summary.unaccounted_steps,
+            ),
+            max_depth=report.max_depth,
+        )
+
+
+@strawberry.type(description="An upstream node shared by some of the given lots.")
+class SharedItem:
+    id: strawberry.ID
+    kind: str
+    name: str | None
+    shared_by: int = strawberry.field(description="How many of the given lots reach back to it.")
+    share: float = strawberry.field(description="sharedBy over the number of given lots.")
+    min_depth: int
+    lots: list[strawberry.ID]
+
+    @strawberry.field(description="The full node, to navigate on from it.")
+    async def node(self, info: Info) -> GraphNode | None:
+        found = await info.context.loaders.nodes.load(str(self.id))
+        return as_graph_node(found) if found is not None else None
+
+    @classmethod
+    def of(cls, shared: SharedNode) -> SharedItem:
+        return cls(
+            id=strawberry.ID(shared.id),
+            kind=shared.kind,
+            name=shared.name,
+            shared_by=shared.shared_by,
+            share=shared.share,
+            min_depth=shared.min_depth,
+            lots=[strawberry.ID(i) for i in shared.lots],
+        )
+
+
+@strawberry.type(description="What the upstream genealogies of the given lots have in common.")
+class RootCauseResult:
+    lots: list[TraceItem]
+    equipment: list[SharedItem]
+    process_steps: list[SharedItem]
+    supplier_lots: list[SharedItem]
+    materials: list[SharedItem]
+    suppliers: list[SharedItem]
+
+    @classmethod
+    def of(cls, report: RootCauseReport) -> RootCauseResult:
+        def shared(nodes: list[SharedNode]) -> list[SharedItem]:
+            return [SharedItem.of(n) for n in nodes]
+
+        return cls(
+            lots=items(report.lots),
+            equipment=shared(report.equipment),
+            process_steps=shared(report.process_steps),
+            supplier_lots=shared(report.supplier_lots),
+            materials=shared(report.materials),
+            suppliers=shared(report.suppliers),
+        )
+
+
+@strawberry.type(description="One entry of the hash-chained audit trail.")
+class AuditTrailEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity_kind: str | None
+    entity_id: str | None
+    old: JSON | None
+    new: JSON | None
+    reason: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditTrailEntry:
+        return cls(
+            seq=entry.seq,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            entity_kind=entry.entity_kind,
+            entity_id=entry.entity_id,
+            old=JSON(entry.old) if entry.old is not None else None,
+            new=JSON(entry.new) if entry.new is not None else None,
+            reason=entry.reason,
+            prev_hash=entry.prev_hash,
+            hash=entry.hash,
+        )
