@@ -262,3 +262,12 @@ def test_a_large_batch_lands_whole(store: GraphStore) -> None:
     assert result.nodes_added == n and result.edges_added == len({e.key for e in edges})
     assert store.stats().edge_total == result.edges_added
     assert store.apply_batch(Batch(nodes=nodes, edges=edges)).edges_unchanged == result.edges_added
+
+
+def test_a_property_changing_type_is_an_update(store: GraphStore) -> None:
+    store.apply_batch(Batch(nodes=[lot("T", flag=1, ratio=2, tags=["a"])]))
+    result = store.apply_batch(Batch(nodes=[lot("T", flag=True)]))
+    assert result.nodes_updated == 1
+    assert store.get_nodes(["T"])["T"].props["flag"] is True
+    assert store.apply_batch(Batch(nodes=[lot("T", flag=True, tags=["a"])])).nodes_unchanged == 1
+    assert store.apply_batch(Batch(nodes=[lot("T", tags=["a", "b"])])).nodes_updated == 1

@@ -98,9 +98,26 @@ def test_list_nodes_filters_by_kind_and_props(loaded: GraphStore) -> None:
     assert [n.id for n in loaded.list_nodes(where={"quantity": 4.5})] == ["RM-2"]
     assert [n.id for n in loaded.list_nodes(where={"quantity": 10})] == ["RM-1"]
     assert loaded.list_nodes(kind=NodeKind.LOT, after="RM-1", limit=5)[0].id == "RM-2"
+    assert loaded.list_nodes(where={"material": "nothing"}) == []
+    assert loaded.list_nodes(where={"no_such_prop": "x"}) == []
     assert loaded.list_nodes(kind=NodeKind.CAPA) == []
     customers = loaded.list_nodes(kind=NodeKind.CUSTOMER)
     assert customers[0].aliases == ["GLN-1"]
+
+
+def test_list_nodes_matches_booleans_and_nested_values(store: GraphStore) -> None:
+    store.apply_batch(
+        Batch(
+            nodes=[
+                lot("A", sterile=True, spec={"max": 5, "min": 1}),
+                lot("B", sterile=False, spec={"max": 6, "min": 1}),
+                lot("C", sterile=1),
+            ]
+        )
+    )
+    assert [n.id for n in store.list_nodes(where={"sterile": True})] == ["A"]
+    assert [n.id for n in store.list_nodes(where={"sterile": False})] == ["B"]
+    assert [n.id for n in store.list_nodes(where={"spec": {"min": 1, "max": 6}})] == ["B"]
 
 
 def test_list_nodes_refuses_a_negative_limit(loaded: GraphStore) -> None:

@@ -30,6 +30,9 @@ _KINDS_BY_CODE = np.array(list(NodeKind), dtype=object)
 
 IntArray = npt.NDArray[np.int64]
 
+_SPARE_VISITED = 8
+"""Visited arrays kept for reuse: about one per concurrent walk."""
+
 MIN_DELTA_REBUILD = 1_000
 MAX_DELTA_REBUILD = 100_000
 DELTA_SHARE_REBUILD = 0.05
@@ -148,9 +151,10 @@ class TraversalIndex:
         edge_dst: IntArray,
     ) -> None:
         size = int(node_rids.max()) + 1 if node_rids.size else 0
-        capacity = max(size, 16)
+        capacity = size + size // 8 + 16  # headroom: new nodes rarely force a regrow
         self._size = size
         self.lock = SharedLock()
+        self._spare_visited: list[npt.NDArray[np.bool_]] = []
         self._kinds = np.full(capacity, -1, dtype=np.int8)
         self._kinds[node_rids] = node_codes
         self._ids = np.empty(capacity, dtype=object)
@@ -184,7 +188,8 @@ class TraversalIndex:
         for adj in (self._forward, self._backward):
             arrays += [adj.indptr, adj.indices, adj.has_delta]
         total = sum(int(a.nbytes) for a in arrays)
-        total += sum(49 + len(s) for s in self._ids[: self._size] if s is not None)
+        names = [s for s in self._ids[: self._size].tolist() if s is not None]
+        total += 49 * len(names) + sum(map(len, names))
         total += len(self._delta_src) * 2 * 90
         return total
 
@@ -261,6 +266,7 @@ class TraversalIndex:
         """Breadth-first from ``seeds`` (rowids, known to the index): ids, kinds, depths.
 
         Seeds come first at depth 0 in the order given, then each level in rowid order.
+        Walks run concurrently; each borrows its own visited array.
         """
         with self.lock.shared():
             order, depths = self._walk(seeds, forward, max_depth, max_nodes)
@@ -276,32 +282,48 @@ class TraversalIndex:
         frontier = np.asarray(unique_seeds, dtype=np.int64)
         if frontier.size > max_nodes:
             self._too_many(unique_seeds, max_nodes)
-        visited = np.zeros(self._size, dtype=np.bool_)
-        visited[frontier] = True
+        visited = self._borrow_visited()
         levels = [frontier]
-        total = frontier.size
-        depth = 0
-        while frontier.size and (max_depth is None or depth < max_depth):
-            found = adjacency.neighbours(frontier)
-            if not found.size:
-                break
-            found = found[~visited[found]]
-            if found.size > 1:
-                found = np.unique(found)
-            if not found.size:
-                break
-            total += found.size
-            if total > max_nodes:
-                self._too_many(unique_seeds, max_nodes)
-            visited[found] = True
-            depth += 1
-            frontier = found.astype(np.int64, copy=False)
-            levels.append(frontier)
-        order = np.concatenate(levels) if len(levels) > 1 else levels[0]
+        try:
+            visited[frontier] = True
+            total = frontier.size
+            depth = 0
+            while frontier.size and (max_depth is None or depth < max_depth):
+                found = adjacency.neighbours(frontier)
+                found = _distinct(found[~visited[found]])
+                if not found.size:
+                    break
+                visited[found] = True
+                levels.append(found)
+                total += found.size
+                if total > max_nodes:
+                    self._too_many(unique_seeds, max_nodes)
+                depth += 1
+                frontier = found
+            order = np.concatenate(levels) if len(levels) > 1 else frontier
+        finally:
+            for level in levels:
+                visited[level] = False
+            self._return_visited(visited)
         depths: list[int] = []
-        for level, nodes in enumerate(levels):
-            depths += [level] * int(nodes.size)
+        for level_number, nodes in enumerate(levels):
+            depths += [level_number] * int(nodes.size)
         return order, depths
+
+    def _borrow_visited(self) -> npt.NDArray[np.bool_]:
+        """An all-False array over the nodes; reused, since zeroing a fresh one per walk costs
+        more than the walk itself on a large graph."""
+        try:
+            visited = self._spare_visited.pop()
+        except IndexError:
+            return np.zeros(self._kinds.size, dtype=np.bool_)
+        if visited.size != self._kinds.size:
+            return np.zeros(self._kinds.size, dtype=np.bool_)
+        return visited
+
+    def _return_visited(self, visited: npt.NDArray[np.bool_]) -> None:
+        if visited.size == self._kinds.size and len(self._spare_visited) < _SPARE_VISITED:
+            self._spare_visited.append(visited)
 
     def _too_many(self, seeds: list[int], max_nodes: int) -> None:
         names = [str(self._ids[s]) for s in seeds[:5]]
@@ -311,6 +333,17 @@ class TraversalIndex:
             "narrow it with a smaller max depth or fewer seeds",
             details={"max_nodes": max_nodes, "seeds": names},
         )
+
+
+def _distinct(nodes: npt.NDArray[np.integer]) -> IntArray:
+    """The distinct values, sorted (cheaper than ``np.unique`` for the small arrays of a level)."""
+    if nodes.size < 2:
+        return nodes.astype(np.int64, copy=False)
+    ordered = np.sort(nodes).astype(np.int64, copy=False)
+    keep = np.empty(ordered.size, dtype=np.bool_)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
 
 
 def _objects(strings: Sequence[str]) -> npt.NDArray[np.object_]:

@@ -2,6 +2,11 @@
 
 Runs inside the caller's write transaction (``BEGIN IMMEDIATE``), so what it reads cannot change
 before it writes, and any error leaves the file as it was once the caller rolls back.
+
+Merging: a stored node keeps its kind (a different one is refused) and its name unless a new
+non-null one comes; its props take the new keys (a None value removes a key, as in Neo4j); its
+aliases are unioned. Ids in a batch appearing twice are merged the same way first. New nodes get
+the next rowids, assigned here, so edges can be written without reading them back.
 """
 
 from __future__ import annotations
@@ -10,12 +15,11 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from traceapi.domain.model import Batch, BatchResult, Node
+from traceapi.domain.model import Batch, BatchResult, Edge, Node
 from traceapi.errors import Conflict, InvalidInput
 
 # Edges merge like nodes: a new non-null qty or unit wins, props are merged as a JSON merge
@@ -24,7 +28,7 @@ from traceapi.errors import Conflict, InvalidInput
 # no-op, and ``rowcount`` counts exactly the rows inserted or changed.
 _UPSERT_EDGE = """
 INSERT INTO edges (src, dst, type, qty, unit, props)
-VALUES (?1, ?2, ?3, ?4, ?5, json_patch('{}', ?6))
+VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 = '{}' THEN '{}' ELSE json_patch('{}', ?6) END)
 ON CONFLICT (src, type, dst) DO UPDATE SET
     qty = coalesce(excluded.qty, edges.qty),
     unit = coalesce(excluded.unit, edges.unit),
@@ -46,6 +50,16 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_ENCODER = json.JSONEncoder(
+    sort_keys=True,
+    separators=(",", ":"),
+    ensure_ascii=False,
+    allow_nan=False,
+    default=json_default,
+)
+"""One encoder for every property map (``json.dumps`` with options builds one per call)."""
+
+
 def dump_props(props: dict[str, Any], *, where: str, keep_nulls: bool = False) -> str:
     """Canonical JSON text of a property map (sorted keys, compact), naming ``where`` on error.
 
@@ -54,29 +68,14 @@ def dump_props(props: dict[str, Any], *, where: str, keep_nulls: bool = False) -
     """
     if not props:
         return "{}"
-    if not keep_nulls:
+    if not keep_nulls and None in props.values():
         props = {key: value for key, value in props.items() if value is not None}
     try:
-        return json.dumps(
-            props,
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-            default=json_default,
-        )
+        return _ENCODER.encode(props)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(
             f"{where}: properties cannot be stored: {exc}", details={"at": where}
         ) from exc
-
-
-@dataclass
-class _PendingNode:
-    kind: str
-    name: str | None
-    props: dict[str, Any]
-    aliases: list[str] = field(default_factory=list)
 
 
 def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
@@ -90,7 +89,7 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
         if row is not None and row[1] != node.kind:
             raise InvalidInput(
                 f"node {node_id!r} is stored as a {row[1]} and cannot become a {node.kind}",
-                details={"node": node_id, "stored_kind": row[1], "kind": node.kind},
+                details={"node": node_id, "stored_kind": row[1], "kind": node.kind.value},
             )
 
     rid_of: dict[str, int] = {node_id: row[0] for node_id, row in stored.items()}
@@ -99,16 +98,17 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
     for offset, node_id in enumerate(new_ids):
         rid_of[node_id] = next_rid + offset
 
-    referenced = {e.source for e in batch.edges} | {e.target for e in batch.edges}
-    referenced |= {a.node_id for a in batch.aliases}
-    rid_of.update(_stored_rids(conn, [i for i in referenced if i not in rid_of]))
+    referenced = {e.source for e in batch.edges}
+    referenced.update([e.target for e in batch.edges], [a.node_id for a in batch.aliases])
+    referenced.difference_update(rid_of)
+    rid_of.update(_stored_rids(conn, list(referenced)))
 
     edge_rows = _edge_rows(batch, rid_of)
     alias_rows = _new_aliases(conn, batch, pending, rid_of)
 
     # Everything is valid: write.
     inserts = [
-        (rid_of[node_id], node_id, node.kind, node.name, dump_props(node.props, where=node_id))
+        (rid_of[node_id], node_id, str(node.kind), node.name, dump_props(node.props, where=node_id))
         for node_id, node in ((i, pending[i]) for i in new_ids)
     ]
     updates, unchanged_nodes = _node_updates(pending, stored)
@@ -128,7 +128,7 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
 
     conn.executemany("INSERT INTO aliases (alias, rid) VALUES (?, ?)", alias_rows)
 
-    added_by_kind = Counter(pending[i].kind for i in new_ids)
+    added_by_kind = Counter(str(pending[i].kind) for i in new_ids)
     bump_counters(conn, "node", added_by_kind.items())
     bump_counters(conn, "edge", added_by_type.items())
 
@@ -151,24 +151,25 @@ def bump_counters(conn: sqlite3.Connection, what: str, counts: Iterable[tuple[st
     )
 
 
-def _merge_nodes(nodes: list[Node]) -> dict[str, _PendingNode]:
-    """One entry per id: later occurrences in the batch merge into earlier ones."""
-    pending: dict[str, _PendingNode] = {}
+def _merge_nodes(nodes: list[Node]) -> dict[str, Node]:
+    """One node per id: later occurrences in the batch merge into earlier ones (copies)."""
+    pending: dict[str, Node] = {}
     for node in nodes:
-        kind = node.kind.value
-        seen = pending.get(node.id)
-        if seen is None:
-            pending[node.id] = _PendingNode(kind, node.name, dict(node.props), list(node.aliases))
+        seen = pending.setdefault(node.id, node)
+        if seen is node:
             continue
-        if seen.kind != kind:
+        if seen.kind != node.kind:
             raise InvalidInput(
-                f"node {node.id!r} appears in the batch as a {seen.kind} and as a {kind}",
-                details={"node": node.id, "kinds": [seen.kind, kind]},
+                f"node {node.id!r} appears in the batch as a {seen.kind} and as a {node.kind}",
+                details={"node": node.id, "kinds": [seen.kind.value, node.kind.value]},
             )
-        seen.props.update(node.props)
-        if node.name is not None:
-            seen.name = node.name
-        seen.aliases.extend(node.aliases)
+        pending[node.id] = Node.model_construct(
+            id=node.id,
+            kind=node.kind,
+            name=node.name if node.name is not None else seen.name,
+            aliases=[*seen.aliases, *node.aliases],
+            props={**seen.props, **node.props},
+        )
     return pending
 
 
@@ -196,62 +197,69 @@ def _stored_rids(conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
     return dict(rows.fetchall())
 
 
-def _edge_rows(
-    batch: Batch, rid_of: dict[str, int]
-) -> list[tuple[int, int, str, float | None, str | None, str]]:
-    """Rows for the edge upsert, one per (source, type, target); refuses dangling edges."""
-    rows: dict[tuple[int, str, int], tuple[int, int, str, float | None, str | None, str]] = {}
+EdgeRow = tuple[int, int, str, float | None, str | None, str]
+
+
+def _edge_rows(batch: Batch, rid_of: dict[str, int]) -> list[EdgeRow]:
+    """Rows for the edge upsert, one per (source, type, target); refuses dangling edges.
+
+    The hot loop of a bulk load: plain lookups only (enum members bind as their text).
+    """
+    rows: dict[tuple[int, str, int], EdgeRow] = {}
+    rid = rid_of.get
     for index, edge in enumerate(batch.edges):
-        src = rid_of.get(edge.source)
-        dst = rid_of.get(edge.target)
-        edge_type = edge.type.value
+        src = rid(edge.source)
+        dst = rid(edge.target)
         if src is None or dst is None:
-            missing = [n for n in (edge.source, edge.target) if n not in rid_of]
-            raise InvalidInput(
-                f"edge #{index} ({edge.source} -{edge_type}-> {edge.target}) is dangling: "
-                f"{' and '.join(repr(m) for m in missing)} is neither in the batch nor in "
-                "the store",
-                details={
-                    "index": index,
-                    "source": edge.source,
-                    "type": edge_type,
-                    "target": edge.target,
-                    "missing": missing,
-                },
-            )
+            raise _dangling(index, edge, rid_of)
+        edge_type = str(edge.type)  # exact str: sqlite3 adapts str subclasses slowly
         props = (
-            dump_props(
-                edge.props,
-                where=f"edge #{index} ({edge.source} -{edge_type}-> {edge.target})",
-                keep_nulls=True,
-            )
+            dump_props(edge.props, where=_edge_label(index, edge), keep_nulls=True)
             if edge.props
             else "{}"
         )
         key = (src, edge_type, dst)
-        earlier = rows.get(key)
-        if earlier is not None:
+        if key in rows:
             # The same edge twice in one batch: merge as the store would.
+            earlier = rows[key]
             merged = {**json.loads(earlier[5]), **json.loads(props)}
-            qty = edge.qty if edge.qty is not None else earlier[3]
-            unit = edge.unit if edge.unit is not None else earlier[4]
             rows[key] = (
                 src,
                 dst,
                 edge_type,
-                qty,
-                unit,
-                dump_props(merged, where=str(key), keep_nulls=True),
+                edge.qty if edge.qty is not None else earlier[3],
+                edge.unit if edge.unit is not None else earlier[4],
+                dump_props(merged, where=_edge_label(index, edge), keep_nulls=True),
             )
         else:
             rows[key] = (src, dst, edge_type, edge.qty, edge.unit, props)
     return list(rows.values())
 
 
+def _edge_label(index: int, edge: Edge) -> str:
+    return f"edge #{index} ({edge.source} -{edge.type.value}-> {edge.target})"
+
+
+def _dangling(index: int, edge: Edge, rid_of: dict[str, int]) -> InvalidInput:
+    missing = [n for n in dict.fromkeys((edge.source, edge.target)) if n not in rid_of]
+    return InvalidInput(
+        f"{_edge_label(index, edge)} is dangling: "
+        f"{' and '.join(repr(m) for m in missing)} "
+        f"{'is' if len(missing) == 1 else 'are'} neither in the batch nor in the store",
+        details={
+            "index": index,
+            "source": edge.source,
+            "type": edge.type.value,
+            "target": edge.target,
+            "missing": missing,
+        },
+    )
+
+
 def _new_aliases(
     conn: sqlite3.Connection,
     batch: Batch,
-    pending: dict[str, _PendingNode],
+    pending: dict[str, Node],
     rid_of: dict[str, int],
 ) -> list[tuple[str, int]]:
     """(alias, rid) rows not stored yet; refuses aliases of missing nodes and rebinding."""
@@ -270,15 +278,15 @@ def _new_aliases(
         for alias in node.aliases:
             if alias != node_id:
                 claim(alias, node_id, f"node {node_id}")
-    for index, alias in enumerate(batch.aliases):
-        if alias.node_id not in rid_of:
+    for index, given in enumerate(batch.aliases):
+        if given.node_id not in rid_of:
             raise InvalidInput(
-                f"alias #{index} {alias.alias!r} points at {alias.node_id!r}, which is neither "
+                f"alias #{index} {given.alias!r} points at {given.node_id!r}, which is neither "
                 "in the batch nor in the store",
-                details={"index": index, "alias": alias.alias, "node": alias.node_id},
+                details={"index": index, "alias": given.alias, "node": given.node_id},
             )
-        if alias.alias != alias.node_id:
-            claim(alias.alias, alias.node_id, f"alias #{index}")
+        if given.alias != given.node_id:
+            claim(given.alias, given.node_id, f"alias #{index}")
     if not wanted:
         return []
 
@@ -299,8 +307,21 @@ def _new_aliases(
     return [(alias, rid_of[node_id]) for alias, node_id in wanted.items() if alias not in already]
 
 
+_ABSENT = object()
+
+
+def _repeats(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """True when ``new`` restates stored scalar values exactly (the usual re-load), so there is
+    nothing to encode; anything else (containers, 1 vs True) is decided on the encoded text."""
+    for key, value in new.items():
+        before = old.get(key, _ABSENT)
+        if type(before) is not type(value) or before != value or isinstance(value, dict | list):
+            return False
+    return True
+
+
 def _node_updates(
-    pending: dict[str, _PendingNode], stored: dict[str, tuple[int, str, str | None, str]]
+    pending: dict[str, Node], stored: dict[str, tuple[int, str, str | None, str]]
 ) -> tuple[list[tuple[str | None, str, int]], int]:
     """UPDATE rows for stored nodes whose name or props change, and how many stay as they are."""
     updates: list[tuple[str | None, str, int]] = []
@@ -310,8 +331,9 @@ def _node_updates(
         node = pending[node_id]
         props = old_props
         if node.props:
-            merged = {**json.loads(old_props), **node.props}
-            props = dump_props(merged, where=node_id)
+            old = json.loads(old_props)
+            if not _repeats(old, node.props):
+                props = dump_props({**old, **node.props}, where=node_id)
         name = node.name if node.name is not None else old_name
         if props != old_props or name != old_name:
             updates.append((name, props, rid))
