@@ -1,0 +1,62 @@
+"""``traceapi db check``: the data-quality report (also printed after every CSV load)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from traceapi.cli.common import console, opened_store, print_json
+from traceapi.cli.groups import db_app
+from traceapi.services.quality import QualityReport, check_quality
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def print_quality(report: QualityReport, *, examples: int = 3) -> None:
+    """A short table of the findings with a few examples each, then the score."""
+    table = Table(title=f"data quality ({report.backend}: {report.nodes:,} nodes, "
+                  f"{report.edges:,} edges)", title_justify="left")
+    table.add_column("finding")
+    table.add_column("count", justify="right")
+    table.add_column("examples")
+    for finding in report.findings:
+        if not finding.count:
+            continue
+        shown = ", ".join(
+            str(example.get("id") or example.get("node") or example.get("nodes"))
+            for example in finding.examples[:examples]
+        )
+        if finding.count > examples:
+            shown += ", ..."
+        style = _STYLE[finding.severity]
+        table.add_row(f"[{style}]{finding.severity}[/] {finding.title}", f"{finding.count:,}",
+                      shown)
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("no findings: every check passed")
+    parts = ", ".join(f"{name} {ratio:.0%}" for name, ratio in report.score_parts.items())
+    console.print(f"completeness score [bold]{report.score:.1f}[/] / 100"
+                  + (f" ({parts})" if parts else ""), highlight=False)
+
+
+@db_app.command("check")
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    tolerance: Annotated[float, typer.Option(
+        "--tolerance", min=0.0, help="Relative mass-balance gap allowed per step.")] = 0.05,
+    examples: Annotated[int, typer.Option(
+        "--examples", min=0, max=1000, help="Examples listed per finding.")] = 10,
+) -> None:
+    """Data-quality report: cycles, self-loops, lots without origin, mass-balance gaps, ...
+
+    Findings are a report, not a failure: the exit code is 0 unless the check itself fails.
+    """
+    with opened_store() as store:
+        report = check_quality(store, tolerance=tolerance, examples=examples)
+    if as_json:
+        print_json(report)
+    else:
+        print_quality(report)
