@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from traceapi.cli.common import console, opened_store, print_json
 from traceapi.cli.groups import db_app
-from traceapi.services.quality import QualityReport, check_quality
+
+if TYPE_CHECKING:  # the check pulls in numpy; only `db check` should pay for that import
+    from traceapi.services.quality import QualityReport
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -54,6 +56,8 @@ def check(
 
     Findings are a report, not a failure: the exit code is 0 unless the check itself fails.
     """
+    from traceapi.services.quality import check_quality
+
     with opened_store() as store:
         report = check_quality(store, tolerance=tolerance, examples=examples)
     if as_json:

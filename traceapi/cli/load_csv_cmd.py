@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -17,13 +17,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from loaders.csv_bundle import CsvLoadReport, load_csv_bundle
-from loaders.csv_bundle import Progress as LoadProgress
 from traceapi.cli.check_cmd import print_quality
 from traceapi.cli.common import console, console_err, opened_store, print_json
 from traceapi.cli.groups import load_app
 from traceapi.errors import InvalidInput
-from traceapi.services.quality import QualityReport, check_quality
+
+if TYPE_CHECKING:  # loaders and the quality check load only when `load csv` runs
+    from loaders.csv_bundle import CsvLoadReport
+    from loaders.csv_bundle import Progress as LoadProgress
+    from traceapi.services.quality import QualityReport
 
 
 @contextmanager
@@ -109,6 +111,9 @@ def load_csv(
         "--check/--no-check", help="Run the data-quality report after loading.")] = True,
 ) -> None:
     """Load a CSV bundle: validated whole, then written in one transaction; idempotent."""
+    from loaders.csv_bundle import load_csv_bundle
+    from traceapi.services.quality import check_quality
+
     quality: QualityReport | None = None
     with opened_store() as store:
         with _progress() as progress:

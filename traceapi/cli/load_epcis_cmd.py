@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from loaders.epcis import parse_epcis_file
 from loaders.report import FileOutcome, LoadReport, load_files
 from traceapi.cli.common import console, console_err, opened_store, print_json
 from traceapi.cli.groups import load_app
@@ -64,6 +63,8 @@ def load_epcis(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Load GS1 EPCIS documents; each file is validated whole and applied atomically."""
+    from loaders.epcis import parse_epcis_file  # the parsers load only when this command runs
+
     with opened_store() as store, progress_bar("EPCIS files", total=len(files)) as advance:
         done = 0
 
