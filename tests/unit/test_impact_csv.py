@@ -1,0 +1,39 @@
+"""The consignee CSV: header, one row per customer and lot, sorted by tier, customer, lot."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from traceapi.domain.results import ConsigneeRow, ImpactReport, NodeView
+from traceapi.services.impact import CONSIGNEE_COLUMNS, consignee_csv
+
+
+def _row(customer: str, tier: int, lot: str, **extra: object) -> ConsigneeRow:
+    return ConsigneeRow(customer_id=customer, tier=tier, lot_id=lot, quantity=2.5, **extra)
+
+
+def test_csv_sorts_rows_and_quotes_awkward_text() -> None:
+    report = ImpactReport(
+        seed_lots=[NodeView(id="R", kind="Lot")],
+        consignees=[
+            _row("Z-HOSP", 2, "F1"),
+            _row("A-DIST", 1, "F2", customer_name='Dist, "North"', unit="pcs"),
+            _row("A-DIST", 1, "F1", shipment_ids=["S1", "S2"], shipped_dates=["2026-01-01"]),
+        ],
+    )
+    text = consignee_csv(report)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == CONSIGNEE_COLUMNS
+    assert [(r[0], r[5], r[6]) for r in rows[1:]] == [
+        ("A-DIST", "1", "F1"),
+        ("A-DIST", "1", "F2"),
+        ("Z-HOSP", "2", "F1"),
+    ]
+    assert rows[1][9:] == ["S1;S2", "2026-01-01"]
+    assert rows[2][1] == 'Dist, "North"' and rows[2][7:9] == ["2.5", "pcs"]
+
+
+def test_csv_of_an_empty_recall_is_just_the_header() -> None:
+    report = ImpactReport(seed_lots=[NodeView(id="R", kind="Lot")])
+    assert consignee_csv(report) == ",".join(CONSIGNEE_COLUMNS) + "\n"

@@ -1,0 +1,1 @@
+"""Services: the questions traceapi answers (traces, recall impact, records), over a GraphStore."""
