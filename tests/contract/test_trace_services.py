@@ -141,6 +141,15 @@ def test_lot_resolves_from_alias_element_string_urn_and_digital_link(hand: Graph
         assert resolve_lot(hand, identifier).id == "R", identifier
 
 
+def test_identifier_stored_as_typed_wins_over_its_gs1_reading(hand: GraphStore) -> None:
+    odd = "(01)123(10)X"  # not a valid GTIN, but some ERP exported it as a lot number
+    hand.apply_batch(Batch(aliases=[Alias(alias=odd, node_id="C")], source="odd alias"))
+    assert resolve_lot(hand, odd).id == "C"
+    assert resolve_lot(hand, f"  {odd} ").id == "C"
+    with pytest.raises(NotFound, match=r"\(01\)999"):
+        resolve_lot(hand, "(01)999(10)X")
+
+
 def test_unit_resolves_to_its_lot_and_container_to_itself(hand: GraphStore) -> None:
     assert resolve_lot(hand, "U1").id == "F2"
     assert resolve_lot(hand, "BOX1").id == "BOX1"
