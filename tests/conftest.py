@@ -28,12 +28,16 @@ if not SHARED_DATA.is_dir() and not REQUIRE_SHARED_DATA:
     ]
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     if SHARED_DATA.is_dir():
-        return f"published test data: {SHARED_DATA}"
-    if REQUIRE_SHARED_DATA:
-        return f"published test data MISSING at {SHARED_DATA}: its tests will fail"
-    return f"published test data not found at {SHARED_DATA}: the modules that need it are left out"
+        data = f"published test data: {SHARED_DATA}"
+    elif REQUIRE_SHARED_DATA:
+        data = f"published test data MISSING at {SHARED_DATA}: its tests will fail"
+    else:
+        data = f"published test data not at {SHARED_DATA}: the modules needing it are left out"
+    uri = os.environ.get("NEO4J_URI")
+    neo4j = f"neo4j leg: {uri}" if uri else "neo4j leg: skipped (NEO4J_URI is not set)"
+    return [data, neo4j]
 
 
 BACKENDS = ["embedded", "neo4j"]
