@@ -142,7 +142,8 @@ class Node(BaseModel):
             if value is None or key not in known:
                 continue
             if isinstance(value, bool) or not isinstance(value, known[key]):
-                raise ValueError(f"property {key!r} of a {self.kind} must be {known[key][0].__name__}")
+                expected = known[key][0].__name__
+                raise ValueError(f"property {key!r} of a {self.kind} must be {expected}")
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"property {key!r} must be a finite number")
         if self.kind is NodeKind.LOT:
