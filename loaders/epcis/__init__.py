@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from loaders.epcis.document import EpcisDocument, document_error
+from loaders.epcis.gc_pause import gc_paused
 from loaders.epcis.mapping import map_document
 from loaders.epcis.parse_json import parse_json_document
 from loaders.epcis.parse_xml import parse_xml_document
@@ -24,14 +25,13 @@ def read_document(data: bytes, *, name: str) -> EpcisDocument:
     head = data.lstrip()[:1]
     if head.startswith(b"\xef") or head == b"":
         head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if head == b"<":
-        doc = parse_xml_document(data, name=name)
-    elif head in (b"{", b"["):
-        doc = parse_json_document(data, name=name)
-    else:
+    if head not in (b"<", b"{", b"["):
         raise document_error(name, "neither XML nor JSON: an EPCIS document starts with "
                                    "'<' or '{'")
-    return doc
+    with gc_paused():
+        if head == b"<":
+            return parse_xml_document(data, name=name)
+        return parse_json_document(data, name=name)
 
 
 def parse_epcis_document(data: bytes, *, name: str, store: GraphStore | None = None

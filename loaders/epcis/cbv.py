@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 
 def _words(text: str) -> frozenset[str]:
@@ -38,24 +39,6 @@ BIZ_TRANSACTION_TYPES = _words(
 )
 SOURCE_DEST_TYPES = frozenset({"owning_party", "possessing_party", "location"})
 ERROR_REASONS = frozenset({"did_not_occur", "incorrect_data"})
-
-
-@dataclass(frozen=True, slots=True)
-class Vocabulary:
-    """One CBV vocabulary: its field name, URN infix, web-URI prefix and standard words."""
-
-    field: str
-    urn: str
-    web: str
-    words: frozenset[str]
-
-
-BIZ_STEP = Vocabulary("bizStep", "bizstep", "BizStep", BIZ_STEPS)
-DISPOSITION = Vocabulary("disposition", "disp", "Disp", DISPOSITIONS)
-BIZ_TRANSACTION_TYPE = Vocabulary("type", "btt", "BTT", BIZ_TRANSACTION_TYPES)
-SOURCE_DEST_TYPE = Vocabulary("type", "sdt", "SDT", SOURCE_DEST_TYPES)
-ERROR_REASON = Vocabulary("reason", "er", "ER", ERROR_REASONS)
-
 _WEB_PREFIXES = (
     "https://ref.gs1.org/cbv/",
     "http://ref.gs1.org/cbv/",
@@ -67,6 +50,43 @@ _WEB_PREFIXES = (
     "cbv:",
     "gs1:",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """One CBV vocabulary: its field name, URN infix, web-URI prefix and standard words.
+
+    ``spellings`` (every usual spelling of a standard word, to the word) and ``web_uris`` (word
+    to web URI) are worked out once here: an event names a few CBV values, a document repeats
+    them thousands of times, and a dict look-up is far cheaper than reading a spelling anew."""
+
+    field: str
+    urn: str
+    web: str
+    words: frozenset[str]
+    spellings: dict[str, str] = dataclass_field(init=False, compare=False, hash=False,
+                                                repr=False)
+    web_uris: dict[str, str] = dataclass_field(init=False, compare=False, hash=False,
+                                               repr=False)
+
+    def __post_init__(self) -> None:
+        spellings: dict[str, str] = {}
+        for word in self.words:
+            spellings[word] = word
+            spellings[f"urn:epcglobal:cbv:{self.urn}:{word}"] = word
+            for prefix in _WEB_PREFIXES:
+                spellings[f"{prefix}{self.web}-{word}"] = word
+        object.__setattr__(self, "spellings", spellings)
+        object.__setattr__(self, "web_uris", {
+            word: f"https://ref.gs1.org/cbv/{self.web}-{word}" for word in self.words})
+
+
+BIZ_STEP = Vocabulary("bizStep", "bizstep", "BizStep", BIZ_STEPS)
+DISPOSITION = Vocabulary("disposition", "disp", "Disp", DISPOSITIONS)
+BIZ_TRANSACTION_TYPE = Vocabulary("type", "btt", "BTT", BIZ_TRANSACTION_TYPES)
+SOURCE_DEST_TYPE = Vocabulary("type", "sdt", "SDT", SOURCE_DEST_TYPES)
+ERROR_REASON = Vocabulary("reason", "er", "ER", ERROR_REASONS)
+
 _BARE_WORD = re.compile(r"^[A-Za-z0-9_]+$")
 
 
@@ -79,6 +99,9 @@ def normalise(value: str, vocabulary: Vocabulary) -> str:
 
     Raises VocabularyError for a bare word outside the CBV or a CBV URN/URI with an unknown word.
     """
+    word = vocabulary.spellings.get(value)
+    if word is not None:
+        return word
     text = value.strip()
     word = _cbv_word(text, vocabulary)
     if word is None:
@@ -112,6 +135,4 @@ def _cbv_word(text: str, vocabulary: Vocabulary) -> str | None:
 
 def web_uri(word_or_uri: str, vocabulary: Vocabulary) -> str:
     """The CBV 2.0 web URI of a normalised value (user URIs unchanged); used by the event hash."""
-    if _BARE_WORD.match(word_or_uri) and word_or_uri in vocabulary.words:
-        return f"https://ref.gs1.org/cbv/{vocabulary.web}-{word_or_uri}"
-    return word_or_uri
+    return vocabulary.web_uris.get(word_or_uri, word_or_uri)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from loaders.epcis import cbv
@@ -115,19 +116,23 @@ _TYPED_LISTS = (
 )
 
 
-def _id(text: str) -> str:
-    return digital_link_of(text)
+_id = digital_link_of
+"""An EPC in its canonical Digital Link form (cached per text)."""
 
 
+@lru_cache(maxsize=16_384)
 def _number(text: str) -> str:
+    """A number without trailing zeros (cached: documents repeat the same few quantities)."""
     value = Decimal(text)
     if value == value.to_integral_value():
         return str(int(value))
     return format(value.normalize(), "f")
 
 
+@lru_cache(maxsize=8_192)
 def _value(text: str, *, name: str = "") -> str:
-    """A value in its canonical form: numbers, times, CBV URNs and EPCs each in one spelling."""
+    """A value in its canonical form: numbers, times, CBV URNs and EPCs each in one spelling
+    (cached: parties, locations and ILMD values repeat from event to event)."""
     text = text.strip()
     if not text:
         return ""

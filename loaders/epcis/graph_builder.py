@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -11,32 +10,22 @@ from traceapi.domain.model import Batch, Edge, EdgeType, Node, NodeKind
 from traceapi.errors import InvalidInput
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-@dataclass(slots=True)
-class _NodeDraft:
-    kind: NodeKind
-    name: str | None = None
-    aliases: list[str] = field(default_factory=list)
-    props: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _EdgeDraft:
-    qty: float | None = None
-    unit: str | None = None
-    props: dict[str, Any] = field(default_factory=dict)
-    events: set[str] = field(default_factory=set)
+EdgeKey = tuple[str, EdgeType, str]
 
 
 class GraphBuilder:
-    """Node and edge drafts keyed by identity; a repeat merges props and adds quantities once
-    per distinct event (the same event seen twice does not double a quantity)."""
+    """Nodes and edges keyed by identity; a repeat merges props and adds quantities once per
+    distinct event (the same event seen twice does not double a quantity).
+
+    The drafts are the very Node and Edge objects the batch will hold, built unvalidated
+    (see ``to_batch``) and updated in place, so a load makes each object once."""
 
     def __init__(self, *, source: str) -> None:
         self.source = source
-        self.nodes: dict[str, _NodeDraft] = {}
-        self.edges: dict[tuple[str, EdgeType, str], _EdgeDraft] = {}
+        self.nodes: dict[str, Node] = {}
+        self.edges: dict[EdgeKey, Edge] = {}
+        self._edge_events: dict[EdgeKey, str | set[str]] = {}
+        """The events that stated each edge: one (a plain string) until an edge repeats."""
 
     def node(
         self,
@@ -49,10 +38,10 @@ class GraphBuilder:
     ) -> str:
         draft = self.nodes.get(node_id)
         if draft is None:
-            self.nodes[node_id] = _NodeDraft(
-                kind=kind, name=name or None,
-                aliases=[a for a in aliases if a != node_id] if aliases else [],
-                props={k: v for k, v in props.items() if v is not None} if props else {})
+            self.nodes[node_id] = _unchecked(Node, {
+                "id": node_id, "kind": kind, "name": name or None,
+                "aliases": [a for a in aliases if a != node_id] if aliases else [],
+                "props": _without_none(props) if props else {}})
             return node_id
         if draft.kind is not kind:
             raise InvalidInput(
@@ -61,13 +50,16 @@ class GraphBuilder:
             )
         if name and not draft.name:
             draft.name = name
-        for alias in aliases:
-            if alias != node_id and alias not in draft.aliases:
-                draft.aliases.append(alias)
+        if aliases:
+            known = draft.aliases
+            for alias in aliases:
+                if alias != node_id and alias not in known:
+                    known.append(alias)
         if props:
+            merged = draft.props
             for k, v in props.items():
                 if v is not None:
-                    draft.props[k] = v
+                    merged[k] = v
         return node_id
 
     def has_node(self, node_id: str) -> bool:
@@ -87,23 +79,27 @@ class GraphBuilder:
         key = (source, type_, target)
         draft = self.edges.get(key)
         if draft is None:
-            self.edges[key] = _EdgeDraft(
-                qty=qty, unit=unit if qty is not None else None,
-                props={k: v for k, v in props.items() if v is not None} if props else {},
-                events={event})
+            self.edges[key] = _unchecked(Edge, {
+                "source": source, "target": target, "type": type_, "qty": qty,
+                "unit": unit if qty is not None else None,
+                "props": _without_none(props) if props else {}})
+            self._edge_events[key] = event
             return
-        if (qty is not None and event not in draft.events
+        events = self._edge_events[key]
+        if isinstance(events, str):
+            events = self._edge_events[key] = {events}
+        if (qty is not None and event not in events
                 and (draft.qty is None or draft.unit in (None, unit))):
             draft.qty = (draft.qty or 0.0) + qty
             draft.unit = unit
-        draft.events.add(event)
+        events.add(event)
         if props:
             draft.props.update({k: v for k, v in props.items() if v is not None})
 
-    def edges_into(self, target: str, type_: EdgeType) -> list[tuple[str, EdgeType, str]]:
+    def edges_into(self, target: str, type_: EdgeType) -> list[EdgeKey]:
         return [key for key in self.edges if key[2] == target and key[1] is type_]
 
-    def edge_props(self, key: tuple[str, EdgeType, str]) -> dict[str, Any]:
+    def edge_props(self, key: EdgeKey) -> dict[str, Any]:
         return self.edges[key].props
 
     def to_batch(self) -> Batch:
@@ -117,26 +113,35 @@ class GraphBuilder:
                 raise InvalidInput(f"{self.source}: identifier {node_id!r} cannot be an id "
                                    "(empty, longer than 512 characters, or padded)",
                                    details={"file": self.source, "node": node_id})
-        nodes = [_built(Node, {"id": node_id, "kind": d.kind, "name": d.name,
-                               "aliases": d.aliases, "props": d.props})
-                 for node_id, d in self.nodes.items()]
-        edges = [_built(Edge, {"source": s, "target": g, "type": t, "qty": d.qty,
-                               "unit": d.unit, "props": d.props})
-                 for (s, t, g), d in self.edges.items()]
-        return Batch.model_construct(nodes=nodes, edges=edges, aliases=[], source=self.source)
+        return Batch.model_construct(nodes=list(self.nodes.values()),
+                                     edges=list(self.edges.values()), aliases=[],
+                                     source=self.source)
 
 
-_NODE_FIELDS = frozenset(Node.model_fields)
-_EDGE_FIELDS = frozenset(Edge.model_fields)
+def _without_none(props: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``props`` without None values (a plain copy when there are none)."""
+    if None in props.values():
+        return {k: v for k, v in props.items() if v is not None}
+    return dict(props)
 
 
-def _built(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
-    """A model instance from values already known to be valid (what ``model_construct`` does,
-    without its per-field default handling, since every field is given)."""
-    instance = cls.__new__(cls)
-    object.__setattr__(instance, "__dict__", values)
-    object.__setattr__(instance, "__pydantic_fields_set__",
-                       set(_NODE_FIELDS if cls is Node else _EDGE_FIELDS))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
+# The slots every pydantic model instance has, set directly: what ``model_construct`` does,
+# at a third of its cost, since every field is given (no defaults to fill in).
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_ALL_FIELDS_SET = {Node: set(Node.model_fields), Edge: set(Edge.model_fields)}
+"""One shared "fields set" per model: it always holds every field, and pydantic only ever
+adds field names to it (on assignment), so sharing it changes nothing observable."""
+
+
+def _unchecked(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
+    """A model instance from values already known to be valid, every field given."""
+    instance = _new(cls)
+    _set_dict(instance, values)
+    _set_fields_set(instance, _ALL_FIELDS_SET[cls])
+    _set_extra(instance, None)
+    _set_private(instance, None)
     return instance

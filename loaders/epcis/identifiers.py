@@ -3,23 +3,33 @@
 Node ids use the GS1 element string, which both spellings yield without knowing the company
 prefix length: a lot is ``(01)<gtin14>(10)<lot>``, a unit ``(01)<gtin14>(21)<serial>``, a pallet
 ``(00)<sscc18>``. The EPC URN, when the input carries or implies it, becomes an alias.
+
+Every EPC is read once per process (``parse_epc`` is cached: validation reads it, mapping and
+hashing read it again) and its node id and aliases are worked out on that first read.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 
-@dataclass(frozen=True, slots=True)
-class EpcRef:
-    """What one EPC names: its scheme, GS1 keys, and the node id and aliases it maps to."""
+class EpcRef(NamedTuple):
+    """What one EPC names: its scheme, GS1 keys, and the node id and aliases it maps to.
+
+    A named tuple, not a dataclass: refs are shared through the cache, so they must not change,
+    and a frozen dataclass costs three times as much to make."""
 
     scheme: str
     """sgtin, lgtin, gtin (a class without lot), sscc, sgln, pgln, grai, giai or other."""
     text: str
+    node_id: str
+    """The graph id: the GS1 element string (same text as ``traceapi.domain.gs1``'s
+    ``lot_aliases``/``unit_aliases``/``sscc_aliases``/``gln_aliases`` build)."""
+    aliases: tuple[str, ...]
+    """The other names a node of this ref answers to: its EPC URN and the text it came as."""
     gtin: str | None = None
     lot: str | None = None
     serial: str | None = None
@@ -27,30 +37,6 @@ class EpcRef:
     """SSCC-18, GLN-13, GRAI or GIAI digits/characters for the non-GTIN schemes."""
     ext: str | None = None
     urn: str | None = None
-    aliases: list[str] = field(default_factory=list)
-
-    @property
-    def node_id(self) -> str:
-        """The graph id: the GS1 element string (same text as ``traceapi.domain.gs1``'s
-        ``lot_aliases``/``unit_aliases``/``sscc_aliases``/``gln_aliases`` build)."""
-        scheme = self.scheme
-        if scheme == "lgtin":
-            return f"(01){self.gtin}(10){self.lot}"
-        if scheme == "sgtin":
-            return f"(01){self.gtin}(21){self.serial}"
-        if scheme == "gtin":
-            return f"(01){self.gtin}"
-        if scheme == "sscc":
-            return f"(00){self.key}"
-        if scheme == "sgln":
-            return f"(414){self.key}" + (f"(254){self.ext}" if self.ext else "")
-        if scheme == "pgln":
-            return f"(417){self.key}"
-        if scheme == "grai":
-            return f"(8003){self.key}"
-        if scheme == "giai":
-            return f"(8004){self.key}"
-        return self.text
 
     @property
     def digital_link(self) -> str:
@@ -75,6 +61,35 @@ class EpcRef:
         return self.text
 
 
+def _ref(scheme: str, text: str, *, gtin: str | None = None, lot: str | None = None,
+         serial: str | None = None, key: str | None = None, ext: str | None = None,
+         urn: str | None = None) -> EpcRef:
+    """An EpcRef with its node id and aliases filled in."""
+    if scheme == "lgtin":
+        node_id = f"(01){gtin}(10){lot}"
+    elif scheme == "sgtin":
+        node_id = f"(01){gtin}(21){serial}"
+    elif scheme == "gtin":
+        node_id = f"(01){gtin}"
+    elif scheme == "sscc":
+        node_id = f"(00){key}"
+    elif scheme == "sgln":
+        node_id = f"(414){key}" + (f"(254){ext}" if ext else "")
+    elif scheme == "pgln":
+        node_id = f"(417){key}"
+    elif scheme == "grai":
+        node_id = f"(8003){key}"
+    elif scheme == "giai":
+        node_id = f"(8004){key}"
+    else:
+        node_id = text
+    aliases: list[str] = []
+    for candidate in (urn, text):
+        if candidate and candidate != node_id and candidate not in aliases:
+            aliases.append(candidate)
+    return EpcRef(scheme, text, node_id, tuple(aliases), gtin, lot, serial, key, ext, urn)
+
+
 @lru_cache(maxsize=131_072)
 def digital_link_of(text: str) -> str:
     """The canonical Digital Link of an EPC text, or the text when it is not a GS1 key."""
@@ -93,14 +108,32 @@ def _dl_escape(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-._~" else f"%{ord(c):02X}" for c in text)
 
 
+def _unescape(text: str) -> str:
+    """URN percent-escapes decoded (most fields have none, so skip the decoder then)."""
+    return unquote(text) if "%" in text else text
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` alone also admits ``²`` or Arabic-Indic digits,
+    which no GS1 key may hold)."""
+    return text.isdigit() and text.isascii()
+
+
 def _check_digit_number(payload: str) -> str:
-    """``payload`` followed by its GS1 mod-10 check digit (weights 3,1,3,... from the right)."""
-    backwards = payload[::-1]
-    total = 3 * sum(map(int, backwards[::2])) + sum(map(int, backwards[1::2]))
+    """``payload`` followed by its GS1 mod-10 check digit (weights 3,1,3,... from the right);
+    ValueError unless ``payload`` is digits. Digit sums come from the bytes (``ord('0')`` is
+    48), summed in C."""
+    if not _digits(payload):
+        raise ValueError(f"{payload!r} is not all digits: no GS1 check digit")
+    backwards = payload[::-1].encode("ascii")
+    odd, even = backwards[::2], backwards[1::2]
+    total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
     return payload + str((10 - total % 10) % 10)
 
 
+@lru_cache(maxsize=65_536)
 def _gtin_from(company_prefix: str, item_ref: str) -> str:
+    """The GTIN-14 of an SGTIN/LGTIN (cached: a document names few products, many times)."""
     return _check_digit_number(item_ref[:1] + company_prefix + item_ref[1:])
 
 
@@ -117,46 +150,57 @@ def parse_epc(text: str) -> EpcRef:
         ref = _parse_digital_link(value)
         if ref is not None:
             return ref
-    return EpcRef(scheme="other", text=value)
+    return _ref("other", value)
+
+
+_GS1_SCHEMES = frozenset({"sgtin", "lgtin", "sscc", "sgln", "pgln", "grai", "giai"})
+_TWO_NUMERIC_FIELDS = frozenset({"sgtin", "lgtin", "sgln", "grai"})
 
 
 def _parse_urn(value: str) -> EpcRef:
     parts = value.split(":", 4)
     if len(parts) != 5:
-        return EpcRef(scheme="other", text=value)
+        return _ref("other", value)
     _, _, category, scheme, body = parts
+    if scheme not in _GS1_SCHEMES or category not in ("id", "class", "idpat"):
+        return _ref("other", value, urn=value)
     fields = body.split(".")
-    numeric = fields[:2] if scheme in ("sgtin", "lgtin", "sgln", "grai") else fields[:1]
-    if category in ("id", "class") and scheme in (
-        "sgtin", "lgtin", "sscc", "sgln", "pgln", "grai", "giai"
-    ) and not all(f.isdigit() for f in numeric):
+    count = len(fields)
+    if category != "idpat" and not (
+            _digits(fields[0]) and (scheme not in _TWO_NUMERIC_FIELDS
+                                    or count < 2 or _digits(fields[1]))):
         raise ValueError(f"malformed EPC {value!r}: company prefix and reference must be digits")
-    if category == "id" and scheme == "sgtin" and len(fields) == 3:
-        gtin = _gtin_from(fields[0], fields[1])
-        return EpcRef("sgtin", value, gtin=gtin, serial=unquote(fields[2]), urn=value)
-    if category == "class" and scheme == "lgtin" and len(fields) == 3:
-        gtin = _gtin_from(fields[0], fields[1])
-        return EpcRef("lgtin", value, gtin=gtin, lot=unquote(fields[2]), urn=value)
-    if category == "idpat" and scheme == "sgtin" and len(fields) == 3 and fields[2] == "*":
-        return EpcRef("gtin", value, gtin=_gtin_from(fields[0], fields[1]), urn=value)
-    if category == "id" and scheme == "sscc" and len(fields) == 2:
-        sscc = _check_digit_number(fields[1][:1] + fields[0] + fields[1][1:])
-        return EpcRef("sscc", value, key=sscc, urn=value)
-    if category == "id" and scheme == "sgln" and len(fields) == 3:
-        ext = unquote(fields[2])
-        return EpcRef("sgln", value, key=_check_digit_number(fields[0] + fields[1]),
-                      ext=None if ext == "0" else ext, urn=value)
-    if category == "id" and scheme == "pgln" and len(fields) == 2:
-        return EpcRef("pgln", value, key=_check_digit_number(fields[0] + fields[1]), urn=value)
-    if category == "id" and scheme == "grai" and len(fields) == 3:
-        key = "0" + _check_digit_number(fields[0] + fields[1]) + unquote(fields[2])
-        return EpcRef("grai", value, key=key, urn=value)
-    if category == "id" and scheme == "giai" and len(fields) == 2:
-        return EpcRef("giai", value, key=fields[0] + unquote(fields[1]), urn=value)
-    if category in ("id", "class") and scheme in ("sgtin", "lgtin", "sscc", "sgln", "pgln",
-                                                  "grai", "giai"):
-        raise ValueError(f"malformed EPC {value!r}: wrong number of fields for {scheme}")
-    return EpcRef(scheme="other", text=value, urn=value)
+    if category == "id":
+        if scheme == "sgtin" and count == 3:
+            return _ref("sgtin", value, gtin=_gtin_from(fields[0], fields[1]),
+                        serial=_unescape(fields[2]), urn=value)
+        if scheme == "sscc" and count == 2:
+            sscc = _check_digit_number(fields[1][:1] + fields[0] + fields[1][1:])
+            return _ref("sscc", value, key=sscc, urn=value)
+        if scheme == "sgln" and count == 3:
+            ext = _unescape(fields[2])
+            return _ref("sgln", value, key=_check_digit_number(fields[0] + fields[1]),
+                        ext=None if ext == "0" else ext, urn=value)
+        if scheme == "pgln" and count == 2:
+            return _ref("pgln", value, key=_check_digit_number(fields[0] + fields[1]),
+                        urn=value)
+        if scheme == "grai" and count == 3:
+            key = "0" + _check_digit_number(fields[0] + fields[1]) + _unescape(fields[2])
+            return _ref("grai", value, key=key, urn=value)
+        if scheme == "giai" and count == 2:
+            return _ref("giai", value, key=fields[0] + _unescape(fields[1]), urn=value)
+    elif category == "class":
+        if scheme == "lgtin" and count == 3:
+            return _ref("lgtin", value, gtin=_gtin_from(fields[0], fields[1]),
+                        lot=_unescape(fields[2]), urn=value)
+    else:
+        if scheme == "sgtin" and count == 3 and fields[2] == "*":
+            if not (_digits(fields[0]) and _digits(fields[1])):
+                raise ValueError(f"malformed EPC {value!r}: company prefix and reference must "
+                                 "be digits")
+            return _ref("gtin", value, gtin=_gtin_from(fields[0], fields[1]), urn=value)
+        return _ref("other", value, urn=value)
+    raise ValueError(f"malformed EPC {value!r}: wrong number of fields for {scheme}")
 
 
 _DL_KEYS = ("01", "00", "414", "417", "8003", "8004")
@@ -171,28 +215,19 @@ def _parse_digital_link(value: str) -> EpcRef | None:
     if "01" in pairs and pairs["01"].isdigit() and len(pairs["01"]) <= 14:
         gtin = pairs["01"].zfill(14)
         if "21" in pairs:
-            return EpcRef("sgtin", value, gtin=gtin, serial=pairs["21"])
+            return _ref("sgtin", value, gtin=gtin, serial=pairs["21"])
         if "10" in pairs:
-            return EpcRef("lgtin", value, gtin=gtin, lot=pairs["10"])
-        return EpcRef("gtin", value, gtin=gtin)
+            return _ref("lgtin", value, gtin=gtin, lot=pairs["10"])
+        return _ref("gtin", value, gtin=gtin)
     if "00" in pairs:
-        return EpcRef("sscc", value, key=pairs["00"])
+        return _ref("sscc", value, key=pairs["00"])
     if "414" in pairs:
-        return EpcRef("sgln", value, key=pairs["414"], ext=pairs.get("254"))
+        return _ref("sgln", value, key=pairs["414"], ext=pairs.get("254"))
     if "417" in pairs:
-        return EpcRef("pgln", value, key=pairs["417"])
+        return _ref("pgln", value, key=pairs["417"])
     if "8003" in pairs:
-        return EpcRef("grai", value, key=pairs["8003"])
+        return _ref("grai", value, key=pairs["8003"])
     if "8004" in pairs:
-        return EpcRef("giai", value, key=pairs["8004"])
+        return _ref("giai", value, key=pairs["8004"])
     return None
 
-
-def aliases_of(ref: EpcRef) -> list[str]:
-    """The other names a node of ``ref`` answers to: its EPC URN and the text it came as."""
-    node_id = ref.node_id
-    out: list[str] = []
-    for candidate in (ref.urn, ref.text):
-        if candidate and candidate != node_id and candidate not in out:
-            out.append(candidate)
-    return out

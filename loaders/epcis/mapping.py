@@ -31,15 +31,16 @@ can name only one node.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from loaders.epcis.document import EpcisDocument, Event
 from loaders.epcis.event_hash import event_hash
+from loaders.epcis.gc_pause import gc_paused
 from loaders.epcis.graph_builder import GraphBuilder
-from loaders.epcis.identifiers import EpcRef, aliases_of, parse_epc
+from loaders.epcis.identifiers import EpcRef, parse_epc
 from loaders.epcis.timestamps import iso_utc
 from traceapi.domain.model import FLOW_EDGE_TYPES, Batch, EdgeType, NodeKind
 from traceapi.store.base import GraphStore
@@ -83,6 +84,11 @@ class _Context:
 def map_document(doc: EpcisDocument, *, store: GraphStore | None = None
                  ) -> tuple[Batch, list[str]]:
     """The batch for one validated document and the warnings a user should read."""
+    with gc_paused():
+        return _map_document(doc, store=store)
+
+
+def _map_document(doc: EpcisDocument, *, store: GraphStore | None) -> tuple[Batch, list[str]]:
     ctx = _Context(doc=doc, builder=GraphBuilder(source=doc.name), store=store)
     ctx.gtin_names = _product_names(doc.master_data)
     hashes = [event_hash(e) for e in doc.events]
@@ -92,18 +98,17 @@ def map_document(doc: EpcisDocument, *, store: GraphStore | None = None
                     if e.get("errorDeclaration") and e.get("eventID")}
     seen: dict[str, int] = {}
     for index, (event, key) in enumerate(zip(doc.events, hashes, strict=True)):
-        label = _label(index, event)
         if (event.get("errorDeclaration") or key in declared_hashes
                 or event.get("eventID") in declared_ids):
             if not event.get("errorDeclaration"):
-                ctx.warnings.append(f"{label} is declared erroneous later in this document: "
-                                    "not mapped")
+                ctx.warnings.append(f"{_label(index, event)} is declared erroneous later in "
+                                    "this document: not mapped")
                 continue
-            _declare_error(ctx, event, key, label)
+            _declare_error(ctx, event, key, _label(index, event))
             continue
         if key in seen:
-            ctx.warnings.append(f"{label} duplicates event #{seen[key]} (same CBV event hash "
-                                f"{key}): mapped once")
+            ctx.warnings.append(f"{_label(index, event)} duplicates event #{seen[key]} (same "
+                                f"CBV event hash {key}): mapped once")
             continue
         seen[key] = index
         _map_event(ctx, ctx.builder, event, key)
@@ -119,7 +124,9 @@ def _label(index: int, event: Event) -> str:
 # -- identifiers to nodes ------------------------------------------------------------------
 
 def _quantity(value: str | None) -> float | None:
-    return None if value is None else float(Decimal(value))
+    """The float of a validated decimal text (``float`` rounds a decimal string correctly,
+    exactly as ``float(Decimal(value))`` does, at a fraction of the cost)."""
+    return None if value is None else float(value)
 
 
 def _ilmd(event: Event) -> tuple[str | None, str | None]:
@@ -140,12 +147,17 @@ def _material(ctx: _Context, b: GraphBuilder, gtin: str) -> str:
                   props={"gtin": gtin})
 
 
+_URN_SAFE_LOT = re.compile(r"[A-Za-z0-9_-]*\Z")
+"""Lot numbers that need no escaping in a URN (the common case: skip the per-character walk)."""
+
+
 def _lgtin_urn(sgtin_urn: str | None, lot: str) -> list[str]:
     """The LGTIN class URN of a lot named by ILMD, built from a unit's SGTIN URN."""
     if not sgtin_urn or not sgtin_urn.startswith("urn:epc:id:sgtin:"):
         return []
     company, item, _ = sgtin_urn[len("urn:epc:id:sgtin:"):].split(".", 2)
-    escaped = "".join(c if c.isalnum() or c in "-_" else f"%{ord(c):02X}" for c in lot)
+    escaped = lot if _URN_SAFE_LOT.match(lot) else "".join(
+        c if c.isalnum() or c in "-_" else f"%{ord(c):02X}" for c in lot)
     return [f"urn:epc:class:lgtin:{company}.{item}.{escaped}"]
 
 
@@ -157,7 +169,7 @@ def _lot(ctx: _Context, b: GraphBuilder, ref: EpcRef | None, gtin: str, lot: str
         return node_id
     aliases = list(aliases or [])
     if ref is not None and ref.scheme == "lgtin":
-        aliases += aliases_of(ref)
+        aliases += ref.aliases
     name = ctx.gtin_names.get(gtin)
     b.node(node_id, NodeKind.LOT, name=f"{name} lot {lot}" if name else None, aliases=aliases,
            props={"gtin": gtin, "lot_number": lot, "material": f"(01){gtin}", **(props or {})})
@@ -173,7 +185,7 @@ def _item(ctx: _Context, b: GraphBuilder, text: str, *, qty: str | None = None,
     amount = _quantity(qty)
     unit = uom if uom else ("EA" if amount is not None else None)
     if ref.scheme == "sgtin" and ref.gtin:
-        unit_id = b.node(ref.node_id, NodeKind.UNIT, aliases=aliases_of(ref),
+        unit_id = b.node(ref.node_id, NodeKind.UNIT, aliases=ref.aliases,
                          props={"gtin": ref.gtin, "serial": ref.serial})
         lot_id = None
         if lot:
@@ -201,7 +213,7 @@ def _item(ctx: _Context, b: GraphBuilder, text: str, *, qty: str | None = None,
                             "which no other event can reach")
         return _Item(placeholder, amount, unit)
     if ref.scheme in _CONTAINER_SCHEMES:
-        node_id = b.node(ref.node_id, NodeKind.CONTAINER, aliases=aliases_of(ref),
+        node_id = b.node(ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases,
                          props={"epc": ref.urn or text})
         return _Item(node_id, amount if amount is not None else 1.0, unit or "EA")
     label = ref.scheme if ref.scheme != "other" else _scheme_of(text)
@@ -232,7 +244,9 @@ def _items(ctx: _Context, b: GraphBuilder, epcs: Iterable[str] | None,
 
 def _master_name(ctx: _Context, ref: EpcRef) -> tuple[str | None, dict[str, Any]]:
     master = ctx.doc.master_data
-    attrs = master.get(ref.text) or (master.get(ref.urn) if ref.urn else None) or {}
+    attrs = master.get(ref.text) or (master.get(ref.urn) if ref.urn else None)
+    if not attrs:
+        return None, {"address": None, "region": None}
     address = ", ".join(attrs[a] for a in _ADDRESS_ATTRS if attrs.get(a))
     return attrs.get("name"), {"address": address or None, "region": attrs.get("countryCode")}
 
@@ -257,7 +271,10 @@ def _location(ctx: _Context, b: GraphBuilder, text: str) -> str:
 
 
 def _first(entries: list[tuple[str | None, str]] | None, type_: str) -> str | None:
-    return next((value for t, value in entries or () if t == type_), None)
+    for t, value in entries or ():
+        if t == type_:
+            return value
+    return None
 
 
 def _party_of(entries: list[tuple[str | None, str]] | None) -> str | None:
@@ -365,7 +382,7 @@ def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: s
     parent = _item(ctx, b, parent_text, key=key)
     if parent is None:
         ref = parse_epc(parent_text)
-        parent = _Item(b.node(ref.node_id, NodeKind.CONTAINER, aliases=aliases_of(ref),
+        parent = _Item(b.node(ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases,
                               props={"epc": parent_text}), 1.0, "EA")
     action = event.get("action")
     if action == "DELETE":

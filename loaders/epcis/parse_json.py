@@ -189,10 +189,10 @@ def _event(raw: Any, prefixes: dict[str, str]) -> Event:
         raise EventProblem("type", f"unknown event type {kind!r}")
     if "@context" in raw:
         prefixes = _prefixes(raw["@context"], dict(prefixes))
-    allowed = _FIELDS[kind]
     event: Event = {"type": kind, "ext": []}
-    for key, value in raw.items():
-        if key in _COMMON or key in allowed:
+    others = () if raw.keys() <= _KNOWN[kind] else raw.items()
+    for key, value in others:  # user extensions, or a field of another event type
+        if key in _COMMON or key in _FIELDS[kind]:
             continue
         if key in _ALL_FIELDS:
             raise EventProblem(key, f"field {key!r} does not belong in a {kind}")
@@ -240,11 +240,17 @@ def _event(raw: Any, prefixes: dict[str, str]) -> Event:
 
 
 _ALL_FIELDS = frozenset().union(*_FIELDS.values())
+_KNOWN = {kind: fields | _COMMON for kind, fields in _FIELDS.items()}
+"""Every standard field of each event type: most events have nothing else, and one subset
+test says so without looking at each field in Python."""
 _STRING_FIELDS = frozenset({"eventTime", "recordTime", "eventTimeZoneOffset", "eventID",
                             "action", "parentID", "transformationID", "bizStep",
                             "disposition"})
 _EPC_FIELDS = frozenset(EPC_LIST_FIELDS)
 _QUANTITY_FIELDS = frozenset(QUANTITY_LIST_FIELDS)
+
+
+_QUANTITY_MEMBERS = frozenset({"epcClass", "quantity", "uom"})
 
 
 def _quantities(value: Any, key: str) -> list[dict[str, str | None]]:
@@ -254,8 +260,8 @@ def _quantities(value: Any, key: str) -> list[dict[str, str | None]]:
     for element in value:
         if not isinstance(element, dict):
             raise EventProblem(key, f"{key} entries must be objects")
-        unknown = set(element) - {"epcClass", "quantity", "uom"}
-        if unknown:
+        if not element.keys() <= _QUANTITY_MEMBERS:
+            unknown = set(element) - _QUANTITY_MEMBERS
             raise EventProblem(f"{key}.{sorted(unknown)[0]}",
                                f"unknown field {sorted(unknown)[0]!r} in a quantity element "
                                "(allowed: epcClass, quantity, uom)")
@@ -281,8 +287,8 @@ def _typed(value: Any, key: str, member: str, *, type_required: bool
     for entry in value:
         if not isinstance(entry, dict) or not isinstance(entry.get(member), str):
             raise EventProblem(key, f"each {key} entry needs a {member!r} string")
-        unknown = set(entry) - {"type", member}
-        if unknown:
+        if len(entry) > 2 or (len(entry) == 2 and "type" not in entry):
+            unknown = set(entry) - {"type", member}
             raise EventProblem(key, f"unknown field {sorted(unknown)[0]!r} in {key}")
         type_ = entry.get("type")
         if type_required and not isinstance(type_, str):

@@ -21,9 +21,7 @@ from loaders.epcis.identifiers import parse_epc
 from loaders.epcis.timestamps import check_offset, parse_time
 
 ACTIONS = frozenset({"ADD", "OBSERVE", "DELETE"})
-_EPC_FIELDS = frozenset({*EPC_LIST_FIELDS, "parentID"})
-_QUANTITY_FIELDS = frozenset(QUANTITY_LIST_FIELDS)
-_PARTY_FIELDS = frozenset(PARTY_LIST_FIELDS)
+_EPC_FIELDS = ("parentID", *EPC_LIST_FIELDS)
 _UOM = re.compile(r"^[A-Z0-9]{2,3}$")
 _PLAIN_NUMBER = re.compile(r"^\d{1,15}(\.\d{1,15})?$")
 """Non-negative decimals that need no further check (the common case)."""
@@ -56,13 +54,15 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
             "quantityList") is None:
         raise EventProblem("epcList", "an ObjectEvent needs an epcList or a quantityList")
 
-    present = event.keys()
-    for name in present & _EPC_FIELDS:
-        values = event[name]
+    get = event.get
+    for name in _EPC_FIELDS:
+        values = get(name)
+        if values is None:  # absent, or JSON null: nothing to check
+            continue
         for value in [values] if isinstance(values, str) else values:
             _check_epc(name, value)
-    for name in present & _QUANTITY_FIELDS:
-        for element in event[name]:
+    for name in QUANTITY_LIST_FIELDS:
+        for element in get(name) or ():
             _check_quantity(name, element)
 
     _normalise_vocab(event, "bizStep", cbv.BIZ_STEP)
@@ -75,15 +75,14 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
                                     for v in persistent.get(part, [])]
             except cbv.VocabularyError as err:
                 raise EventProblem(f"persistentDisposition.{part}", str(err)) from None
-    if "bizTransactionList" in present:
+    if "bizTransactionList" in event:
         event["bizTransactionList"] = _normalise_typed(event["bizTransactionList"],
                                                        "bizTransactionList",
                                                        cbv.BIZ_TRANSACTION_TYPE)
-    for name in present & _PARTY_FIELDS:
-        typed = _normalise_typed(event[name], name, cbv.SOURCE_DEST_TYPE)
-        if any(t is None for t, _ in typed or ()):
-            raise EventProblem(name, f"every entry of {name} needs a type")
-        event[name] = typed
+    for name in PARTY_LIST_FIELDS:
+        if name in event:
+            event[name] = _normalise_typed(event[name], name, cbv.SOURCE_DEST_TYPE,
+                                           type_required=True)
     for value in event.get("certificationInfo") or ():
         if not isinstance(value, str):
             raise EventProblem("certificationInfo",
@@ -165,11 +164,15 @@ def _normalise_vocab(event: Event, name: str, vocabulary: cbv.Vocabulary) -> Non
 
 
 def _normalise_typed(
-    entries: list[tuple[str | None, str]] | None, name: str, vocabulary: cbv.Vocabulary
+    entries: list[tuple[str | None, str]] | None, name: str, vocabulary: cbv.Vocabulary,
+    *, type_required: bool = False,
 ) -> list[tuple[str | None, str]] | None:
+    """Entries with CBV types normalised and values trimmed; every value must be a URI (and,
+    when ``type_required``, every entry typed: checked after all values, as it always was)."""
     if entries is None:
         return None
     out: list[tuple[str | None, str]] = []
+    untyped = False
     for type_, value in entries:
         if not value or ":" not in value:
             raise EventProblem(name, f"{name} entry {value!r} is not a URI")
@@ -178,5 +181,9 @@ def _normalise_typed(
                 type_ = cbv.normalise(type_, vocabulary)
             except cbv.VocabularyError as err:
                 raise EventProblem(f"{name}.type", str(err)) from None
+        else:
+            untyped = True
         out.append((type_, value.strip()))
+    if untyped and type_required:
+        raise EventProblem(name, f"every entry of {name} needs a type")
     return out
