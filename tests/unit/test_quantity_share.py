@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import networkx as nx
 import pytest
@@ -148,3 +149,61 @@ def test_pure_chain_keeps_share_one(length: int, qtys: list[float]) -> None:
     edges = [(order[i], order[i + 1], qtys[i]) for i in range(length)]
     share = propagate_shares(order, _inflows(edges), seeds={"n0"})
     assert all(value == pytest.approx(1.0) for value in share.values())
+
+
+def _plain_kahn(
+    order: list[str], inflows: dict[str, list[Inflow]], seeds: set[str]
+) -> dict[str, float]:
+    """The rule settled the straightforward way: every node through one Kahn queue, the
+    earliest-reached node of a cycle first, each mean computed from ``weights_of``."""
+    reached = set(order)
+    waiting: dict[str, int] = {}
+    dependants: dict[str, list[str]] = {}
+    for node in order:
+        sources = set() if node in seeds else {f.source for f in inflows.get(node, [])}
+        sources = (sources & reached) - {node}
+        waiting[node] = len(sources)
+        for source in sources:
+            dependants.setdefault(source, []).append(node)
+    share: dict[str, float] = {}
+    ready = [node for node in reversed(order) if waiting[node] == 0]
+    blocked = iter(order)
+    while len(share) < len(order):
+        if not ready:
+            ready.append(next(node for node in blocked if node not in share))
+        node = ready.pop()
+        if node in share:
+            continue
+        arrows = inflows.get(node, [])
+        if node in seeds:
+            share[node] = 1.0
+        elif not arrows:
+            share[node] = 0.0
+        else:
+            weights = weights_of(arrows)
+            mixed = sum(w * share.get(f.source, 0.0) for f, w in zip(arrows, weights, strict=True))
+            share[node] = min(1.0, max(0.0, mixed / sum(weights)))
+        for dependant in dependants.get(node, []):
+            waiting[dependant] -= 1
+            if waiting[dependant] == 0 and dependant not in share:
+                ready.append(dependant)
+    return share
+
+
+@settings(max_examples=300, deadline=None)
+@given(_graphs(), st.lists(st.integers(0, 24), max_size=4), st.randoms(use_true_random=False))
+def test_shares_equal_plain_kahn_bit_for_bit(
+    graph: tuple, loops: list[int], rng: random.Random
+) -> None:
+    """The one-pass shortcut settles every node to exactly the value the plain algorithm does,
+    rework loops, self-loops and any visiting order included."""
+    nodes, edges, seeds = graph
+    edges = edges + [(nodes[i % len(nodes)], nodes[i % len(nodes)], 1.0) for i in loops]
+    _, order = _bfs_order(nodes, edges, seeds)
+    shuffled = list(order)
+    rng.shuffle(shuffled)
+    for visiting in (order, shuffled):
+        inflows = _inflows(edges)
+        assert propagate_shares(visiting, inflows, seeds=seeds) == _plain_kahn(
+            visiting, inflows, seeds
+        )

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from traceapi.domain.model import Node
+
+_Model = TypeVar("_Model", bound=BaseModel)
+_set_attr = object.__setattr__
+
+
+def _assemble(
+    cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | None, fields_set: set[str]
+) -> _Model:
+    """An instance of ``cls`` from field values that are already what validation would make.
+
+    ``values`` holds every declared field in declaration order (the order answers are written
+    in); ``extra`` the undeclared ones (None for models that take none). What validation would
+    have done is the caller's promise: the right types (floats as ``float``), nothing to coerce.
+    """
+    made = object.__new__(cls)
+    _set_attr(made, "__dict__", values)
+    _set_attr(made, "__pydantic_fields_set__", fields_set)
+    _set_attr(made, "__pydantic_extra__", extra)
+    _set_attr(made, "__pydantic_private__", None)
+    return made
 
 
 class NodeView(BaseModel):
@@ -28,6 +49,52 @@ class NodeView(BaseModel):
             fields["name"] = node.name
         fields.update({k: v for k, v in extra.items() if v is not None})
         return cls(**fields)
+
+    @classmethod
+    def trusted(
+        cls,
+        node: Node,
+        *,
+        depth: int | None = None,
+        quantity_share: float | None = None,
+        figures: Mapping[str, Any] | None = None,
+    ) -> NodeView:
+        """``of(node, depth=..., quantity_share=..., **figures)`` without validating again.
+
+        For the trace services' hot paths: the node is a validated ``Node`` and the figures
+        are computed, so validation would only copy them, at several times the cost. The
+        caller passes ``depth`` as ``int``, ``quantity_share`` as ``float`` and ``figures``
+        without None values nor names of declared fields. A node whose properties use a
+        declared field's name goes through ``of``, which checks them.
+        """
+        props = node.props
+        if not _VIEW_FIELD_NAMES.isdisjoint(props):
+            return cls.of(node, depth=depth, quantity_share=quantity_share, **(figures or {}))
+        extra = {**props, **figures} if figures else dict(props)
+        name = node.name
+        values = {
+            "id": node.id,
+            "kind": node.kind.value,
+            "name": name,
+            "depth": depth,
+            "quantity_share": quantity_share,
+        }
+        given = set(extra)  # what validation records as set: the extras and non-None fields
+        given.update(("id", "kind"))
+        if name is not None:
+            given.add("name")
+        if depth is not None:
+            given.add("depth")
+        if quantity_share is not None:
+            given.add("quantity_share")
+        return _assemble(cls, values, extra, given)
+
+    def trusted_update(self, figures: Mapping[str, Any]) -> NodeView:
+        """``model_copy(update=figures)`` for undeclared fields, without the copy machinery."""
+        extra = {**(self.__pydantic_extra__ or {}), **figures}
+        given = set(self.__pydantic_fields_set__)
+        given.update(figures)
+        return _assemble(type(self), dict(self.__dict__), extra, given)
 
 
 class TraceReport(BaseModel):
@@ -53,6 +120,62 @@ class CustomerImpact(NodeView):
     lots: list[str] = Field(default_factory=list)
     shipments: list[str] = Field(default_factory=list)
 
+    @classmethod
+    def trusted_customer(
+        cls,
+        node: Node,
+        *,
+        depth: int,
+        tier: int,
+        quantity: float,
+        unit: str | None,
+        lots: list[str],
+        shipments: list[str],
+        figures: Mapping[str, Any],
+    ) -> CustomerImpact:
+        """``of(node, depth=..., tier=..., ...)`` without validating again (see
+        ``NodeView.trusted``: the same promises; ``quantity`` is a ``float``)."""
+        props = node.props
+        if not _CUSTOMER_FIELD_NAMES.isdisjoint(props):
+            view = cls.of(
+                node,
+                depth=depth,
+                tier=tier,
+                quantity=quantity,
+                unit=unit,
+                lots=lots,
+                shipments=shipments,
+                **figures,
+            )
+            assert isinstance(view, CustomerImpact)
+            return view
+        extra = {**props, **figures}
+        name = node.name
+        values = {
+            "id": node.id,
+            "kind": node.kind.value,
+            "name": name,
+            "depth": depth,
+            "quantity_share": None,
+            "tier": tier,
+            "quantity": quantity,
+            "unit": unit,
+            "lots": lots,
+            "shipments": shipments,
+        }
+        given = set(extra)
+        given.update(_CUSTOMER_ALWAYS_GIVEN)
+        if name is not None:
+            given.add("name")
+        if unit is not None:
+            given.add("unit")
+        return _assemble(cls, values, extra, given)
+
+
+_VIEW_FIELD_NAMES = frozenset(NodeView.model_fields)
+_CUSTOMER_FIELD_NAMES = frozenset(CustomerImpact.model_fields)
+_CUSTOMER_ALWAYS_GIVEN = ("id", "kind", "depth", "tier", "quantity", "lots", "shipments")
+
 
 class ConsigneeRow(BaseModel):
     """One row of the recall consignee list: one customer and one affected lot."""
@@ -68,6 +191,43 @@ class ConsigneeRow(BaseModel):
     unit: str | None = None
     shipment_ids: list[str] = Field(default_factory=list)
     shipped_dates: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def trusted(
+        cls,
+        customer_id: str,
+        customer_name: str | None,
+        address: str | None,
+        region: str | None,
+        customer_type: str | None,
+        tier: int,
+        lot_id: str,
+        quantity: float,
+        unit: str | None,
+        shipment_ids: list[str],
+        shipped_dates: list[str],
+    ) -> ConsigneeRow:
+        """A row from values of the right types (``quantity`` a ``float``), unvalidated.
+
+        Every field is given, so all rows share one set of given field names: assigning a
+        field adds a name already in it, so the shared set never changes."""
+        values = {
+            "customer_id": customer_id,
+            "customer_name": customer_name,
+            "address": address,
+            "region": region,
+            "customer_type": customer_type,
+            "tier": tier,
+            "lot_id": lot_id,
+            "quantity": quantity,
+            "unit": unit,
+            "shipment_ids": shipment_ids,
+            "shipped_dates": shipped_dates,
+        }
+        return _assemble(cls, values, None, _ROW_FIELD_NAMES)
+
+
+_ROW_FIELD_NAMES = set(ConsigneeRow.model_fields)
 
 
 class ImpactSummary(BaseModel):

@@ -1,9 +1,15 @@
 """Recall impact: from seed lots to affected lots, stock, shipments and tiered consignees.
 
-One forward reach from all seeds, one ``get_nodes`` for what it found, and two ``edges_of``
-calls: every flow edge *into* a reached node other than a customer (which also holds the flow
-edges *out of* reached lots, steps, units and containers, except past ``max_depth``), and the
+One forward reach from all seeds, one ``get_nodes`` for the reached lots, shipments and
+customers (the only nodes whose properties the answer shows or weighs), and two ``edges_of``
+calls: the material edges (``CONSUMED_BY``, ``PRODUCED``, ``HAS_UNIT``, ``PACKED_IN``,
+``SHIPPED_IN``) *into* every reached node other than a customer (which also holds those edges
+*out of* reached lots, steps, units and containers, except past ``max_depth``), and the
 ``DELIVERED_TO`` / ``SHIPPED_FROM`` edges out of reached shipments.
+
+Answers are built without validating again (``NodeView.trusted`` and friends): every value in
+them comes from validated nodes and edges or is computed here with the field's type. Lists are
+sorted once, and answers come out in a defined order whatever order a store returns rows in.
 
 Conventions (see docs/performance.md and the docstrings below):
 - Lots are recalled whole: a shipment's affected quantity is what it carried of affected lots
@@ -26,9 +32,9 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from operator import attrgetter
 
-from traceapi.domain.model import FLOW_EDGE_TYPES, Edge, EdgeType, LotType, Node, NodeKind
+from traceapi.domain.model import Edge, EdgeType, LotType, Node, NodeKind
 from traceapi.domain.results import (
     ConsigneeRow,
     CustomerImpact,
@@ -38,17 +44,34 @@ from traceapi.domain.results import (
     UnaccountedStep,
 )
 from traceapi.errors import InvalidInput
+from traceapi.services.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
-from traceapi.services.quantity_share import Inflow, propagate_shares
+from traceapi.services.quantity_share import propagate_shares
 from traceapi.services.trace import node_cap
 from traceapi.store.base import Direction, GraphStore
 
-_SHIPMENT_OUT = frozenset({EdgeType.DELIVERED_TO, EdgeType.SHIPPED_FROM})
+_CONSUMED_BY = EdgeType.CONSUMED_BY
+_PRODUCED = EdgeType.PRODUCED
+_HAS_UNIT = EdgeType.HAS_UNIT
+_PACKED_IN = EdgeType.PACKED_IN
+_SHIPPED_IN = EdgeType.SHIPPED_IN
+_DELIVERED_TO = EdgeType.DELIVERED_TO
+_SHIPPED_FROM = EdgeType.SHIPPED_FROM
+_LOT = NodeKind.LOT
+_SHIPMENT = NodeKind.SHIPMENT
+_CUSTOMER = NodeKind.CUSTOMER
 
-SHARE_EDGES = frozenset(
-    {EdgeType.CONSUMED_BY, EdgeType.PRODUCED, EdgeType.PACKED_IN, EdgeType.HAS_UNIT}
-)
+SHARE_EDGES = frozenset({_CONSUMED_BY, _PRODUCED, _PACKED_IN, _HAS_UNIT})
 """Edges that carry material into a node, and so weigh in its quantity share."""
+
+_MATERIAL_EDGES = SHARE_EDGES | {_SHIPPED_IN}
+"""The flow edges the answer weighs. ``SUPPLIED`` edges carry nothing it counts, and deliveries
+come from the reached shipments' outgoing edges, so neither is fetched."""
+
+_SHIPMENT_OUT = frozenset({_DELIVERED_TO, _SHIPPED_FROM})
+
+_SHOWN_KINDS = frozenset({_LOT, _SHIPMENT, _CUSTOMER})
+"""Reached nodes whose properties the answer shows or weighs: the others are fetched never."""
 
 UNSPECIFIED_UNIT = "unspecified"
 """Key for quantities whose unit of measure nobody recorded."""
@@ -68,37 +91,49 @@ CONSIGNEE_COLUMNS = [
 ]
 
 _EPSILON = 1e-9
+_FINISHED = LotType.FINISHED.value
 
 Portion = tuple[str, float, str | None]
 """(lot id, quantity, unit): part of a carrier's content that is affected product."""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
-    """The reached subgraph: nodes, depths and the edges around them, indexed both ways."""
+    """The reached subgraph: kinds and depths of every reached node, the lots, shipments and
+    customers themselves, and the material edges around them, indexed both ways."""
 
     nodes: dict[str, Node]
+    """Reached lots, shipments and customers (and the seeds)."""
+    kind: dict[str, NodeKind]
     depth: dict[str, int]
     frontier: set[str]
     """Reached nodes at ``max_depth``: their outgoing edges were not walked."""
-    into: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
-    out_of: dict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    into: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    """``SHARE_EDGES`` into each node, from anywhere (a step's unaffected inputs too)."""
+    shipped_in: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    """``SHIPPED_IN`` edges from reached carriers, by shipment."""
+    out_of: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    """Material edges out of reached nodes."""
     unit_lot: dict[str, str] = field(default_factory=dict)
 
-    def add(self, edge: Edge) -> None:
-        """Index an edge into a reached node (and out of its source, when reached)."""
-        self.into[edge.target].append(edge)
-        if edge.source in self.depth:
-            self.out_of[edge.source].append(edge)
-        if edge.type is EdgeType.HAS_UNIT:
-            self.unit_lot[edge.target] = edge.source
-
-    def kind(self, node_id: str) -> NodeKind | None:
-        node = self.nodes.get(node_id)
-        return node.kind if node is not None else None
-
-    def reached(self, node_id: str) -> bool:
-        return node_id in self.depth
+    def index(self, edges: Iterable[Edge]) -> None:
+        """Files material edges into reached nodes (and out of reached sources)."""
+        depth, into, shipped_in, out_of = self.depth, self.into, self.shipped_in, self.out_of
+        unit_lot = self.unit_lot
+        for edge in edges:
+            source = edge.source
+            edge_type = edge.type
+            if edge_type is _SHIPPED_IN:
+                if source in depth:
+                    shipped_in[edge.target].append(edge)
+                    out_of[source].append(edge)
+                continue
+            target = edge.target
+            into[target].append(edge)
+            if edge_type is _HAS_UNIT:
+                unit_lot[target] = source
+            if source in depth:
+                out_of[source].append(edge)
 
     def lot_unit(self, lot_id: str) -> str | None:
         node = self.nodes.get(lot_id)
@@ -114,74 +149,70 @@ def recall_impact(
     max_nodes: int | None = None,
 ) -> ImpactReport:
     """What a recall of ``lot_ids`` touches, with quantities, stock and tiered consignees."""
+    with collector_paused():
+        return _recall_impact(store, lot_ids, max_depth, max_nodes)
+
+
+def _recall_impact(
+    store: GraphStore, lot_ids: Sequence[str], max_depth: int | None, max_nodes: int | None
+) -> ImpactReport:
     if not lot_ids:
         raise InvalidInput("a recall impact needs at least one lot", details={"field": "lots"})
     seeds = resolve_lots(store, lot_ids)
     reach = store.reach(
         list(seeds), direction=Direction.FORWARD, max_depth=max_depth, max_nodes=node_cap(max_nodes)
     )
-    depth = dict(zip(reach.ids, reach.depths, strict=True))
+    ids = reach.ids
+    depth = dict(zip(ids, reach.depths, strict=True))
+    kind = dict(zip(ids, reach.kinds, strict=True))
+    shown = [i for i, k in kind.items() if k in _SHOWN_KINDS and i not in seeds]
+    nodes = store.get_nodes(shown)
+    nodes.update(seeds)
     found = _Found(
-        nodes=store.get_nodes(reach.ids),
+        nodes=nodes,
+        kind=kind,
         depth=depth,
         frontier=(set() if max_depth is None else {i for i, d in depth.items() if d >= max_depth}),
     )
     # Customers' incoming edges would bring every delivery they ever got: their affected
     # deliveries come from the reached shipments' outgoing edges instead.
-    kinds = dict(zip(reach.ids, reach.kinds, strict=True))
-    material = [i for i, kind in kinds.items() if kind != NodeKind.CUSTOMER]
-    for edge in store.edges_of(material, side="in", types=FLOW_EDGE_TYPES):
-        found.add(edge)
-    shipment_ids = [i for i, kind in kinds.items() if kind == NodeKind.SHIPMENT]
+    material = [i for i, k in kind.items() if k != _CUSTOMER]
+    found.index(store.edges_of(material, side="in", types=_MATERIAL_EDGES))
+    shipment_ids = [i for i, k in kind.items() if k == _SHIPMENT and i in nodes]
+    delivered: defaultdict[str, set[str]] = defaultdict(set)
     origin_edges: list[Edge] = []
     if shipment_ids:
         for edge in store.edges_of(shipment_ids, side="out", types=_SHIPMENT_OUT):
-            if edge.type is EdgeType.SHIPPED_FROM:
+            if edge.type is _SHIPPED_FROM:
                 origin_edges.append(edge)
-            elif edge.target in depth:
-                found.add(edge)
+            elif kind.get(edge.target) == _CUSTOMER and edge.target in nodes:
+                delivered[edge.source].add(edge.target)
 
-    shares = propagate_shares(
-        reach.ids,
-        {
-            node_id: [Inflow(e.source, e.qty) for e in edges if e.type in SHARE_EDGES]
-            for node_id, edges in found.into.items()
-        },
-        seeds=seeds,
-    )
-    lots = sorted(
-        (
-            NodeView.of(node, depth=depth[node_id], quantity_share=shares.get(node_id, 0.0))
-            for node_id, node in found.nodes.items()
-            if node.kind is NodeKind.LOT
-        ),
-        key=_depth_then_id,
-    )
-    shipments = _shipments(store, found, shares, origin_edges)
-    customers, consignees = _customers(found, shipments)
-    stock = _stock_on_hand(found, lots)
+    shares = propagate_shares(ids, found.into, seeds=seeds)
+    lots = [
+        NodeView.trusted(nodes[i], depth=depth[i], quantity_share=shares[i])
+        for i in _by_depth_then_id([i for i, k in kind.items() if k == _LOT and i in nodes], depth)
+    ]
+    shipments = _shipments(store, found, shipment_ids, delivered, origin_edges)
+    shipment_views = _shipment_views(found, shipments, shares)
+    customers, consignees = _customers(found, shipments, shares)
+    stock, on_hand = _stock_on_hand(found, lots)
     unaccounted = _unaccounted_steps(found, shares)
-    finished = [lot for lot in lots if getattr(lot, "lot_type", None) == LotType.FINISHED.value]
-    shipment_views = [s.view for s in sorted(shipments.values(), key=lambda s: s.sort_key)]
+    finished = [lot for lot in lots if nodes[lot.id].props.get("lot_type") == _FINISHED]
 
     by_tier: dict[str, int] = defaultdict(int)
     for customer in customers:
         by_tier[str(customer.tier)] += 1
     shipped: dict[str, float] = defaultdict(float)
-    for shipment in shipments.values():
+    for shipment in shipments:
         if shipment.origin is None:
             for unit, qty in shipment.quantities.items():
                 shipped[unit] += qty
-    on_hand: dict[str, float] = defaultdict(float)
-    for view in stock:
-        on_hand[getattr(view, "unit", None) or UNSPECIFIED_UNIT] += float(
-            getattr(view, "on_hand", 0.0)
-        )
 
-    return ImpactReport(
+    return ImpactReport.model_construct(
         seed_lots=[
-            NodeView.of(node, depth=0, quantity_share=1.0)
-            for node in sorted(seeds.values(), key=lambda n: n.id)
+            NodeView.trusted(node, depth=0, quantity_share=1.0)
+            for node in sorted(seeds.values(), key=attrgetter("id"))
         ],
         lots=lots,
         finished_lots=finished,
@@ -199,113 +230,90 @@ def recall_impact(
             customers=len(customers),
             customers_by_tier=dict(sorted(by_tier.items(), key=lambda kv: int(kv[0]))),
             quantity_shipped=dict(shipped),
-            quantity_on_hand=dict(on_hand),
+            quantity_on_hand=on_hand,
             unaccounted_steps=len(unaccounted),
         ),
         max_depth=max_depth,
     )
 
 
+def _by_depth_then_id(ids: list[str], depth: dict[str, int]) -> list[str]:
+    """``ids`` by depth, then id: the order every list of an answer is in."""
+    return sorted(ids, key=lambda node_id: (depth[node_id], node_id))
+
+
 # -- shipments -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Shipment:
-    node: Node
-    depth: int
+    id: str
     origin: str | None
     """The customer an onward shipment left from; None for our own shipments."""
     recipients: list[str]
     portions: dict[tuple[str, str | None], float]
-    """Affected quantity carried, by (lot id, unit)."""
-    shares: dict[str, float]
-    view: NodeView = field(init=False)
-
-    def __post_init__(self) -> None:
-        seed_equivalent = sum(
-            qty * self.shares.get(lot, 0.0) for (lot, _), qty in self.portions.items()
-        )
-        quantities = self.quantities
-        total = sum(quantities.values())
-        extra: dict[str, object] = {
-            "depth": self.depth,
-            "quantities": quantities,
-            "lots": sorted({lot for lot, _ in self.portions}),
-            "customers": self.recipients,
-            "seed_equivalent": seed_equivalent,
-        }
-        if len(quantities) == 1:
-            ((unit, qty),) = quantities.items()
-            extra["quantity"] = qty
-            extra["unit"] = unit
-        if self.origin is not None:
-            extra["origin_customer"] = self.origin
-        if total > 0 and len(quantities) == 1:
-            extra["quantity_share"] = seed_equivalent / total
-        self.view = NodeView.of(self.node, **extra)
-
-    @property
-    def quantities(self) -> dict[str, float]:
-        by_unit: dict[str, float] = defaultdict(float)
-        for (_, unit), qty in self.portions.items():
-            by_unit[unit or UNSPECIFIED_UNIT] += qty
-        return dict(by_unit)
-
-    @property
-    def sort_key(self) -> tuple[int, str]:
-        return (self.depth, self.node.id)
-
-    @property
-    def shipped_at(self) -> str | None:
-        value = self.node.props.get("shipped_at")
-        return value if isinstance(value, str) else None
+    """Affected quantity carried, by (lot id, unit), in the order the store lists its edges."""
+    quantities: dict[str, float]
+    """The same by unit of measure (``UNSPECIFIED_UNIT`` when none was recorded)."""
+    shipped_at: str | None
 
 
 def _shipments(
-    store: GraphStore, found: _Found, shares: dict[str, float], origin_edges: list[Edge]
-) -> dict[str, _Shipment]:
-    """The reached shipments: origin (edge first, then ``origin`` naming a customer), consignees
-    and the affected product each carried."""
-    shipment_ids = [i for i, n in found.nodes.items() if n.kind is NodeKind.SHIPMENT]
+    store: GraphStore,
+    found: _Found,
+    shipment_ids: list[str],
+    delivered: dict[str, set[str]],
+    origin_edges: list[Edge],
+) -> list[_Shipment]:
+    """The reached shipments, in reach order: origin (edge first, then ``origin`` naming a
+    customer), consignees and the affected product each carried."""
     if not shipment_ids:
-        return {}
+        return []
+    nodes = found.nodes
     origin_of: dict[str, str] = {}
-    for edge in sorted(origin_edges, key=lambda e: e.target, reverse=True):
+    for edge in sorted(origin_edges, key=attrgetter("target"), reverse=True):
         origin_of[edge.source] = edge.target
     named = {
-        i: str(found.nodes[i].props["origin"])
+        i: str(nodes[i].props["origin"])
         for i in shipment_ids
-        if i not in origin_of and found.nodes[i].props.get("origin")
+        if i not in origin_of and nodes[i].props.get("origin")
     }
     if named:
-        unknown = sorted(set(named.values()) - found.nodes.keys())
-        known = {**store.get_nodes(unknown), **found.nodes} if unknown else found.nodes
+        unknown = sorted(set(named.values()) - nodes.keys())
+        known = {**store.get_nodes(unknown), **nodes} if unknown else nodes
         for shipment_id, origin in named.items():
             origin_node = known.get(origin)
-            if origin_node is not None and origin_node.kind is NodeKind.CUSTOMER:
+            if origin_node is not None and origin_node.kind is _CUSTOMER:
                 origin_of[shipment_id] = origin
 
-    result: dict[str, _Shipment] = {}
+    kind, shipped_in, lot_unit = found.kind, found.shipped_in, found.lot_unit
+    result: list[_Shipment] = []
     for shipment_id in shipment_ids:
-        portions: dict[tuple[str, str | None], float] = defaultdict(float)
-        for edge in found.into.get(shipment_id, ()):
-            if edge.type is EdgeType.SHIPPED_IN and found.reached(edge.source):
-                for lot, qty, unit in _portions(found, edge.source, edge.qty, edge.unit, set()):
+        portions: defaultdict[tuple[str, str | None], float] = defaultdict(float)
+        for edge in shipped_in.get(shipment_id, ()):
+            carrier = edge.source
+            if kind[carrier] == _LOT:  # the usual case, inline
+                qty = edge.qty
+                if qty is None:
+                    recorded = nodes[carrier].props.get("quantity")
+                    qty = float(recorded) if isinstance(recorded, int | float) else 0.0
+                portions[(carrier, edge.unit or lot_unit(carrier))] += qty
+            else:
+                for lot, qty, unit in _portions(found, carrier, edge.qty, edge.unit, set()):
                     portions[(lot, unit)] += qty
-        recipients = sorted(
-            {
-                e.target
-                for e in found.out_of.get(shipment_id, ())
-                if e.type is EdgeType.DELIVERED_TO and found.kind(e.target) is NodeKind.CUSTOMER
-            }
-        )
-        result[shipment_id] = _Shipment(
-            node=found.nodes[shipment_id],
-            depth=found.depth[shipment_id],
-            origin=origin_of.get(shipment_id),
-            recipients=recipients,
-            portions=dict(portions),
-            shares=shares,
+        quantities: defaultdict[str, float] = defaultdict(float)
+        for (_, unit), qty in portions.items():
+            quantities[unit or UNSPECIFIED_UNIT] += qty
+        shipped_at = nodes[shipment_id].props.get("shipped_at")
+        result.append(
+            _Shipment(
+                id=shipment_id,
+                origin=origin_of.get(shipment_id),
+                recipients=sorted(delivered.get(shipment_id, ())),
+                portions=portions,
+                quantities=dict(quantities),
+                shipped_at=shipped_at if isinstance(shipped_at, str) else None,
+            )
         )
     return result
 
@@ -314,7 +322,7 @@ def _portions(
     found: _Found, carrier: str, qty: float | None, unit: str | None, visiting: set[str]
 ) -> Iterable[Portion]:
     """Affected lots inside ``carrier`` (a lot, unit or container) and how much of each."""
-    kind = found.kind(carrier)
+    kind = found.kind.get(carrier)
     if kind is NodeKind.LOT:
         if qty is None:
             recorded = found.nodes[carrier].props.get("quantity")
@@ -327,19 +335,57 @@ def _portions(
         visiting.add(carrier)
         inner: list[Portion] = []
         for edge in found.into.get(carrier, ()):
-            if edge.type is EdgeType.PACKED_IN and found.reached(edge.source):
+            if edge.type is _PACKED_IN and edge.source in found.depth:
                 inner.extend(_portions(found, edge.source, edge.qty, edge.unit, visiting))
         visiting.discard(carrier)
         return inner
     return []
 
 
+def _shipment_views(
+    found: _Found, shipments: list[_Shipment], shares: dict[str, float]
+) -> list[NodeView]:
+    """Each shipment with what it carried: quantities, lots, consignees and seed equivalent."""
+    depth, nodes = found.depth, found.nodes
+    views = []
+    for shipment in shipments:
+        seed_equivalent = sum(
+            [qty * shares.get(lot, 0.0) for (lot, _), qty in shipment.portions.items()]
+        )
+        quantities = shipment.quantities
+        figures: dict[str, object] = {
+            "quantities": dict(quantities),
+            "lots": sorted({lot for lot, _ in shipment.portions}),
+            "customers": shipment.recipients,
+            "seed_equivalent": seed_equivalent,
+        }
+        share = None
+        if len(quantities) == 1:
+            ((unit, qty),) = quantities.items()
+            figures["quantity"] = qty
+            figures["unit"] = unit
+            if qty > 0:  # the total of the single unit
+                share = seed_equivalent / qty
+        if shipment.origin is not None:
+            figures["origin_customer"] = shipment.origin
+        views.append(
+            NodeView.trusted(
+                nodes[shipment.id],
+                depth=depth[shipment.id],
+                quantity_share=share,
+                figures=figures,
+            )
+        )
+    views.sort(key=lambda view: (view.depth, view.id))
+    return views
+
+
 # -- customers -------------------------------------------------------------------------------
 
 
-def _tiers(shipments: dict[str, _Shipment]) -> dict[str, int]:
+def _tiers(shipments: list[_Shipment]) -> dict[str, int]:
     """Tier of every consignee: 1 from our shipments, origin's tier + 1 from onward ones."""
-    received = {c for s in shipments.values() for c in s.recipients}
+    received = {c for s in shipments for c in s.recipients}
     tier: dict[str, int] = {}
 
     def offer(customer: str, candidate: int) -> bool:
@@ -348,16 +394,17 @@ def _tiers(shipments: dict[str, _Shipment]) -> dict[str, int]:
             return True
         return False
 
-    for shipment in shipments.values():
+    for shipment in shipments:
         if shipment.origin is None:
             for customer in shipment.recipients:
                 offer(customer, 1)
         elif shipment.origin not in received:
             for customer in shipment.recipients:
                 offer(customer, 2)  # from a customer we have no affected delivery to
+    onward = [s for s in shipments if s.origin is not None and s.recipients]
     while True:
         changed = False
-        for shipment in shipments.values():
+        for shipment in onward:
             if shipment.origin in tier:
                 for customer in shipment.recipients:
                     changed |= offer(customer, tier[shipment.origin] + 1)
@@ -369,71 +416,99 @@ def _tiers(shipments: dict[str, _Shipment]) -> dict[str, int]:
         tier[stranded[0]] = 2  # only reachable through a loop of onward shipments
 
 
-def _customers(
-    found: _Found, shipments: dict[str, _Shipment]
-) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
-    tier = _tiers(shipments)
-    per_lot: dict[tuple[str, str, str | None], float] = defaultdict(float)
-    per_lot_shipments: dict[tuple[str, str], set[str]] = defaultdict(set)
-    per_customer: dict[str, list[_Shipment]] = defaultdict(list)
-    for shipment in shipments.values():
-        for customer in shipment.recipients:
-            per_customer[customer].append(shipment)
-            for (lot, unit), qty in shipment.portions.items():
-                per_lot[(customer, lot, unit)] += qty
-                per_lot_shipments[(customer, lot)].add(shipment.node.id)
+@dataclass(slots=True)
+class _Consignee:
+    """What the affected shipments delivered to one customer, summed in shipment order."""
 
-    customers: list[CustomerImpact] = []
-    for customer_id, delivered_by in per_customer.items():
-        quantities: dict[str, float] = defaultdict(float)
-        seed_equivalent = 0.0
-        lots: set[str] = set()
-        for shipment in delivered_by:
+    quantities: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    seed_equivalent: float = 0.0
+    shipments: list[str] = field(default_factory=list)
+    per_lot: defaultdict[tuple[str, str | None], float] = field(
+        default_factory=lambda: defaultdict(float)
+    )
+    """Quantity by (lot id, unit): one consignee row each."""
+    lot_shipments: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+def _customers(
+    found: _Found, shipments: list[_Shipment], shares: dict[str, float]
+) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
+    """Consignees by tier, then id, and their rows (by lot) in the same order."""
+    tier = _tiers(shipments)
+    consignees: dict[str, _Consignee] = {}
+    for shipment in shipments:
+        for customer_id in shipment.recipients:
+            consignee = consignees.get(customer_id)
+            if consignee is None:
+                consignee = consignees[customer_id] = _Consignee()
+            consignee.shipments.append(shipment.id)
+            quantities, per_lot = consignee.quantities, consignee.per_lot
+            lot_shipments = consignee.lot_shipments
             for (lot, unit), qty in shipment.portions.items():
                 quantities[unit or UNSPECIFIED_UNIT] += qty
-                seed_equivalent += qty * shipment.shares.get(lot, 0.0)
-                lots.add(lot)
-        single = next(iter(quantities.items())) if len(quantities) == 1 else None
-        customers.append(
-            cast(
-                CustomerImpact,
-                CustomerImpact.of(
-                    found.nodes[customer_id],
-                    depth=found.depth[customer_id],
-                    tier=tier.get(customer_id, 1),
-                    quantity=single[1] if single else 0.0,
-                    unit=single[0] if single else None,
-                    quantities=dict(quantities),
-                    seed_equivalent=seed_equivalent,
-                    lots=sorted(lots),
-                    shipments=sorted(s.node.id for s in delivered_by),
-                ),
-            )
-        )
-    customers.sort(key=lambda c: (c.tier, c.id))
+                consignee.seed_equivalent += qty * shares.get(lot, 0.0)
+                per_lot[(lot, unit)] += qty
+                lot_shipments[lot].add(shipment.id)
 
-    dates_of = {s.node.id: s.shipped_at for s in shipments.values()}
-    rows = []
-    for (customer_id, lot, unit), qty in per_lot.items():
+    dates_of = {s.id: s.shipped_at for s in shipments}
+    customers: list[CustomerImpact] = []
+    rows: list[ConsigneeRow] = []
+    make_row = ConsigneeRow.trusted
+    for customer_id in sorted(consignees, key=lambda c: (tier.get(c, 1), c)):
+        consignee = consignees[customer_id]
         node = found.nodes[customer_id]
-        shipment_ids = sorted(per_lot_shipments[(customer_id, lot)])
-        rows.append(
-            ConsigneeRow(
-                customer_id=customer_id,
-                customer_name=node.name,
-                address=_text(node.props.get("address")),
-                region=_text(node.props.get("region")),
-                customer_type=_text(node.props.get("customer_type")),
-                tier=tier.get(customer_id, 1),
-                lot_id=lot,
-                quantity=qty,
-                unit=unit,
-                shipment_ids=shipment_ids,
-                shipped_dates=sorted({d for i in shipment_ids if (d := dates_of[i])}),
+        customer_tier = tier.get(customer_id, 1)
+        by_unit = dict(consignee.quantities)
+        single = next(iter(by_unit.items())) if len(by_unit) == 1 else None
+        customers.append(
+            CustomerImpact.trusted_customer(
+                node,
+                depth=found.depth[customer_id],
+                tier=customer_tier,
+                quantity=single[1] if single else 0.0,
+                unit=single[0] if single else None,
+                lots=sorted(consignee.lot_shipments),
+                shipments=sorted(consignee.shipments),
+                figures={"quantities": by_unit, "seed_equivalent": consignee.seed_equivalent},
             )
         )
-    rows.sort(key=lambda r: (r.tier, r.customer_id, r.lot_id, r.unit or ""))
+        props = node.props
+        name, address = node.name, _text(props.get("address"))
+        region, customer_type = _text(props.get("region")), _text(props.get("customer_type"))
+        per_lot, lot_shipments = consignee.per_lot, consignee.lot_shipments
+        keys = sorted(per_lot, key=_lot_then_unit) if len(per_lot) > 1 else per_lot
+        for lot, unit in keys:
+            carried_by = lot_shipments[lot]
+            if len(carried_by) == 1:
+                shipment_ids = [*carried_by]
+                date = dates_of[shipment_ids[0]]
+                dates = [date] if date else []
+            else:
+                shipment_ids = sorted(carried_by)
+                dates = sorted({d for i in shipment_ids if (d := dates_of[i])})
+            rows.append(
+                make_row(
+                    customer_id,
+                    name,
+                    address,
+                    region,
+                    customer_type,
+                    customer_tier,
+                    lot,
+                    per_lot[(lot, unit)],
+                    unit,
+                    shipment_ids,
+                    dates,
+                )
+            )
     return customers, rows
+
+
+def _lot_then_unit(key: tuple[str, str | None]) -> tuple[str, str]:
+    return (key[0], key[1] or "")
+
+
+_CSV_ORDER = attrgetter("tier", "customer_id", "lot_id")
 
 
 def consignee_csv(report: ImpactReport) -> str:
@@ -441,8 +516,8 @@ def consignee_csv(report: ImpactReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CONSIGNEE_COLUMNS)
-    for row in sorted(report.consignees, key=lambda r: (r.tier, r.customer_id, r.lot_id)):
-        writer.writerow(
+    with collector_paused():
+        writer.writerows(
             [
                 row.customer_id,
                 row.customer_name or "",
@@ -456,6 +531,7 @@ def consignee_csv(report: ImpactReport) -> str:
                 ";".join(row.shipment_ids),
                 ";".join(row.shipped_dates),
             ]
+            for row in sorted(report.consignees, key=_CSV_ORDER)
         )
     return buffer.getvalue()
 
@@ -463,13 +539,15 @@ def consignee_csv(report: ImpactReport) -> str:
 # -- stock and mass balance ------------------------------------------------------------------
 
 
-def _stock_on_hand(found: _Found, lots: list[NodeView]) -> list[NodeView]:
-    """Affected lots with stock left: recorded ``on_hand``, else produced minus what left."""
+def _stock_on_hand(found: _Found, lots: list[NodeView]) -> tuple[list[NodeView], dict[str, float]]:
+    """Affected lots with stock left (recorded ``on_hand``, else produced minus what left),
+    and the total on hand by unit of measure."""
     left_memo: dict[str, bool] = {}
     stock: list[NodeView] = []
+    by_unit: defaultdict[str, float] = defaultdict(float)
     for lot in lots:
-        node = found.nodes[lot.id]
-        recorded = node.props.get("on_hand")
+        props = found.nodes[lot.id].props
+        recorded = props.get("on_hand")
         if isinstance(recorded, int | float):
             on_hand, source = float(recorded), "recorded"
         else:
@@ -478,8 +556,9 @@ def _stock_on_hand(found: _Found, lots: list[NodeView]) -> list[NodeView]:
                 continue
             on_hand, source = derived, "derived"
         if on_hand > _EPSILON:
-            stock.append(lot.model_copy(update={"on_hand": on_hand, "on_hand_source": source}))
-    return stock
+            stock.append(lot.trusted_update({"on_hand": on_hand, "on_hand_source": source}))
+            by_unit[props.get("unit") or UNSPECIFIED_UNIT] += on_hand
+    return stock, dict(by_unit)
 
 
 def _derived_on_hand(found: _Found, lot_id: str, left_memo: dict[str, bool]) -> float | None:
@@ -487,19 +566,19 @@ def _derived_on_hand(found: _Found, lot_id: str, left_memo: dict[str, bool]) -> 
         return None
     quantity = found.nodes[lot_id].props.get("quantity")
     if not isinstance(quantity, int | float):
-        produced = [e.qty for e in found.into.get(lot_id, ()) if e.type is EdgeType.PRODUCED]
+        produced = [e.qty for e in found.into.get(lot_id, ()) if e.type is _PRODUCED]
         if not produced or any(q is None for q in produced):
             return None
         quantity = sum(q for q in produced if q is not None)
     gone = 0.0
     for edge in found.out_of.get(lot_id, ()):
-        if edge.type in (EdgeType.CONSUMED_BY, EdgeType.SHIPPED_IN):
+        edge_type = edge.type
+        if edge_type is _CONSUMED_BY or edge_type is _SHIPPED_IN:
             leaves = True
-        elif edge.type is EdgeType.PACKED_IN:
+        elif edge_type is _PACKED_IN:
             leaves = _has_left(found, edge.target, left_memo, set())
-        elif edge.type is EdgeType.HAS_UNIT:
-            leaves = _has_left(found, edge.target, left_memo, set())
-            if leaves:
+        elif edge_type is _HAS_UNIT:
+            if _has_left(found, edge.target, left_memo, set()):
                 gone += 1.0 if edge.qty is None else edge.qty
             continue
         else:
@@ -520,8 +599,8 @@ def _has_left(found: _Found, item: str, memo: dict[str, bool], visiting: set[str
     visiting.add(item)
     left = False
     for edge in found.out_of.get(item, ()):
-        if edge.type in (EdgeType.SHIPPED_IN, EdgeType.CONSUMED_BY) or (
-            edge.type is EdgeType.PACKED_IN and _has_left(found, edge.target, memo, visiting)
+        if edge.type in (_SHIPPED_IN, _CONSUMED_BY) or (
+            edge.type is _PACKED_IN and _has_left(found, edge.target, memo, visiting)
         ):
             left = True
             break
@@ -538,12 +617,12 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
     excess over the outputs. Steps in several units are not balanced; the reasons add up.
     """
     result: list[UnaccountedStep] = []
-    for step_id, node in found.nodes.items():
-        if node.kind is not NodeKind.PROCESS_STEP:
+    into, out_of, frontier = found.into, found.out_of, found.frontier
+    for step_id, kind in found.kind.items():
+        if kind != NodeKind.PROCESS_STEP:
             continue
-        inputs = [e for e in found.into.get(step_id, ()) if e.type is EdgeType.CONSUMED_BY]
-        outputs = [e for e in found.out_of.get(step_id, ()) if e.type is EdgeType.PRODUCED]
-        share = shares.get(step_id, 0.0)
+        inputs = [e for e in into.get(step_id, ()) if e.type is _CONSUMED_BY]
+        outputs = [e for e in out_of.get(step_id, ()) if e.type is _PRODUCED]
         reasons: list[str] = []
         unattributed = 0.0
         missing = [e for e in inputs if e.qty is None]
@@ -552,10 +631,10 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
                 f"{len(missing)} of {len(inputs)} inputs have no quantity: inputs weighed equally"
             )
             unattributed += len(missing) / len(inputs)
-        if step_id not in found.frontier:
+        if step_id not in frontier:
             if not outputs:
                 reasons.append("no recorded output: the affected material goes nowhere")
-                unattributed += share
+                unattributed += shares.get(step_id, 0.0)
             elif not missing and all(e.qty is not None for e in outputs):
                 units = {e.unit for e in inputs} | {e.unit for e in outputs}
                 consumed = sum(e.qty or 0.0 for e in inputs)
@@ -576,10 +655,6 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
             )
     result.sort(key=lambda u: (found.depth.get(u.step_id, 0), u.step_id))
     return result
-
-
-def _depth_then_id(view: NodeView) -> tuple[int, str]:
-    return (view.depth or 0, view.id)
 
 
 def _text(value: object) -> str | None:

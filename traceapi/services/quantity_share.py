@@ -17,6 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, cast
+
+
+class Arrow(Protocol):
+    """Anything with a source node id and a quantity: an ``Inflow``, or an ``Edge`` as is."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def qty(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +38,7 @@ class Inflow:
     qty: float | None
 
 
-def weights_of(inflows: Sequence[Inflow]) -> list[float]:
+def weights_of(inflows: Sequence[Arrow]) -> list[float]:
     """Recorded quantities, or equal weights when any quantity is missing or all are zero."""
     if inflows and all(f.qty is not None for f in inflows):
         qtys = [float(f.qty or 0.0) for f in inflows]
@@ -38,7 +49,7 @@ def weights_of(inflows: Sequence[Inflow]) -> list[float]:
 
 def propagate_shares(
     order: Sequence[str],
-    inflows: Mapping[str, Sequence[Inflow]],
+    inflows: Mapping[str, Sequence[Arrow]],
     *,
     seeds: Collection[str],
 ) -> dict[str, float]:
@@ -46,25 +57,60 @@ def propagate_shares(
 
     ``inflows[node]`` lists every weighted arrow into ``node``, from reached nodes or not; a
     source outside ``order`` carries share 0. A non-seed node without inflows gets share 0.
+    Quantities are ``float`` (or None), as ``Edge.qty`` holds them.
     """
-    position = {node: i for i, node in enumerate(order)}
     seed_set = set(seeds)
-    waiting: dict[str, int] = {}
-    dependants: dict[str, list[str]] = {}
+    reached = set(order)
+    share: dict[str, float] = {}
+    # One pass in BFS order settles every node whose reached sources are settled already (on
+    # a genealogy, most of them); the rest wait for their sources, as in Kahn's algorithm.
+    # Which nodes can settle before a cycle must be broken does not depend on the order they
+    # settle in, so the answer is the same as settling everything through the queue.
+    deferred: list[str] = []
     for node in order:
         if node in seed_set:
-            waiting[node] = 0
+            share[node] = 1.0
             continue
-        sources = {f.source for f in inflows.get(node, ()) if f.source in position}
+        flows = inflows.get(node)
+        if not flows:
+            share[node] = 0.0
+            continue
+        for flow in flows:
+            source = flow.source
+            if source not in share and source != node and source in reached:
+                deferred.append(node)
+                break
+        else:
+            share[node] = _mean_share(flows, share)
+    if deferred:
+        _settle(order, inflows, deferred, share, reached)
+    return share
+
+
+def _settle(
+    order: Sequence[str],
+    inflows: Mapping[str, Sequence[Arrow]],
+    deferred: list[str],
+    share: dict[str, float],
+    reached: set[str],
+) -> None:
+    """Kahn's algorithm over the nodes still waiting for a source; when only nodes on cycles
+    are left, the one reached first is settled with its unsettled inflows counted as 0."""
+    waiting: dict[str, int] = {}
+    """How many reached sources of a node are not settled yet."""
+    dependants: dict[str, list[str]] = {}
+    for node in deferred:
+        sources = {
+            f.source for f in inflows[node] if f.source not in share and f.source in reached
+        }
         sources.discard(node)
         waiting[node] = len(sources)
         for source in sources:
             dependants.setdefault(source, []).append(node)
-
-    share: dict[str, float] = {}
-    ready = [node for node in reversed(order) if waiting[node] == 0]
+    ready = [node for node in reversed(deferred) if not waiting[node]]
     next_blocked = 0
-    while len(share) < len(order):
+    unsettled = len(waiting)
+    while unsettled:
         if not ready:
             while order[next_blocked] in share:
                 next_blocked += 1
@@ -72,18 +118,25 @@ def propagate_shares(
         node = ready.pop()
         if node in share:
             continue
-        share[node] = 1.0 if node in seed_set else _mean_share(inflows.get(node, ()), share)
+        share[node] = _mean_share(inflows[node], share)
+        unsettled -= 1
         for dependant in dependants.get(node, ()):
-            waiting[dependant] -= 1
-            if waiting[dependant] == 0 and dependant not in share:
+            left = waiting[dependant] - 1
+            waiting[dependant] = left
+            if not left and dependant not in share:
                 ready.append(dependant)
-    return share
 
 
-def _mean_share(inflows: Sequence[Inflow], share: Mapping[str, float]) -> float:
-    if not inflows:
-        return 0.0
-    weights = weights_of(inflows)
-    total = sum(weights)
-    mixed = sum(w * share.get(f.source, 0.0) for f, w in zip(inflows, weights, strict=True))
-    return min(1.0, max(0.0, mixed / total))
+def _mean_share(inflows: Sequence[Arrow], share: Mapping[str, float]) -> float:
+    """The inflows' shares weighed by ``weights_of``, summed in the same order (so answers do not
+    change in the last bit), without building the weights twice."""
+    qtys = [f.qty for f in inflows]
+    if None not in qtys:
+        weights = cast(list[float], qtys)
+        total = sum(weights)
+        if total > 0:
+            pairs = zip(inflows, weights, strict=True)
+            mixed = sum([w * share.get(f.source, 0.0) for f, w in pairs])
+            return min(1.0, max(0.0, mixed / total))
+    mixed = sum([share.get(f.source, 0.0) for f in inflows])  # equal weights of 1.0
+    return min(1.0, max(0.0, mixed / float(len(inflows))))

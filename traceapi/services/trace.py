@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from operator import itemgetter
 
-from traceapi.domain.model import EdgeType, NodeKind
+from traceapi.domain.model import EdgeType, Node, NodeKind
 from traceapi.domain.results import NodeView, TraceReport
+from traceapi.services.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lot
 from traceapi.settings import Settings
 from traceapi.store.base import Direction, GraphStore, Reach
@@ -26,6 +28,8 @@ _LIST_OF_KIND: dict[NodeKind, str] = {
 """Which answer list a reached node goes to. Units and containers are traceable material, so
 they are listed with the lots (their ``kind`` tells them apart); any other kind a flow edge
 reaches in dirty data is listed there too, so nothing reached is ever dropped."""
+
+_LISTS = ("lots", "process_steps", "equipment", "suppliers", "shipments", "customers")
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +51,8 @@ def trace_forward(
     max_nodes: int | None = None,
 ) -> TraceReport:
     """where-used: everything downstream of a lot, through production and shipments."""
-    return _trace(store, lot_id, Direction.FORWARD, max_depth, max_nodes)
+    with collector_paused():
+        return _trace(store, lot_id, Direction.FORWARD, max_depth, max_nodes)
 
 
 def trace_backward(
@@ -58,7 +63,8 @@ def trace_backward(
     max_nodes: int | None = None,
 ) -> TraceReport:
     """where-from: everything upstream of a lot, to supplier lots, with steps and equipment."""
-    return _trace(store, lot_id, Direction.BACKWARD, max_depth, max_nodes)
+    with collector_paused():
+        return _trace(store, lot_id, Direction.BACKWARD, max_depth, max_nodes)
 
 
 def _trace(
@@ -73,24 +79,36 @@ def _trace(
         [lot.id], direction=direction, max_depth=max_depth, max_nodes=node_cap(max_nodes)
     )
     nodes = store.get_nodes(reach.ids)
-    lists: dict[str, list[NodeView]] = {name: [] for name in set(_LIST_OF_KIND.values())}
+    found: dict[str, list[tuple[int, str, Node]]] = {name: [] for name in _LISTS}
     for node_id, depth in zip(reach.ids, reach.depths, strict=True):
         node = nodes.get(node_id)
         if node is None or node_id == lot.id:
             continue
-        lists[_LIST_OF_KIND.get(node.kind, "lots")].append(NodeView.of(node, depth=depth))
-    lists["equipment"].extend(_equipment_of_steps(store, reach))
-    for views in lists.values():
-        views.sort(key=_depth_then_id)
-    return TraceReport(
+        found[_LIST_OF_KIND.get(node.kind, "lots")].append((depth, node_id, node))
+    found["equipment"].extend(_equipment_of_steps(store, reach))
+    view = NodeView.trusted
+    lists = {
+        name: [view(node, depth=depth) for depth, _, node in sorted(entries, key=_DEPTH_AND_ID)]
+        for name, entries in found.items()
+    }
+    return TraceReport.model_construct(
         direction=direction.value,
-        lot=NodeView.of(lot, depth=0),
+        lot=view(lot, depth=0),
+        lots=lists["lots"],
+        process_steps=lists["process_steps"],
+        equipment=lists["equipment"],
+        suppliers=lists["suppliers"],
+        shipments=lists["shipments"],
+        customers=lists["customers"],
         max_depth=max_depth,
-        **lists,
     )
 
 
-def _equipment_of_steps(store: GraphStore, reach: Reach) -> Iterable[NodeView]:
+_DEPTH_AND_ID = itemgetter(0, 1)
+"""Every list of a trace is sorted by depth, then id."""
+
+
+def _equipment_of_steps(store: GraphStore, reach: Reach) -> Iterable[tuple[int, str, Node]]:
     """Equipment the reached process steps ran on, each at the depth of its nearest step."""
     step_depth = {
         node_id: depth
@@ -107,11 +125,7 @@ def _equipment_of_steps(store: GraphStore, reach: Reach) -> Iterable[NodeView]:
             depth_of[edge.target] = min(depth, depth_of.get(edge.target, depth))
     found = store.get_nodes(list(depth_of))
     return [
-        NodeView.of(node, depth=depth_of[node_id])
+        (depth_of[node_id], node_id, node)
         for node_id, node in found.items()
         if node.kind is NodeKind.EQUIPMENT
     ]
-
-
-def _depth_then_id(view: NodeView) -> tuple[int, str]:
-    return (view.depth or 0, view.id)
