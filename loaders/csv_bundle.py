@@ -8,10 +8,8 @@ not at all, and loading it again adds nothing. See ``docs/csv-format.md``.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -37,6 +35,7 @@ from traceapi.domain.model import (
     NodeKind,
 )
 from traceapi.errors import Conflict, InvalidInput, TraceapiError
+from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 Progress = Callable[[str, int, int], None]
@@ -75,7 +74,7 @@ def load_csv_bundle(
         raise InvalidInput(f"{directory} is not a directory", details={"file": str(directory)})
     bundle_mapping = _mapping_for(directory, mapping)
     report = CsvLoadReport(directory=str(directory))
-    with _collection_paused():
+    with collector_paused():
         reader = _BundleReader(directory, bundle_mapping, progress)
         batch = reader.read(store)
         report.rows = reader.rows
@@ -107,17 +106,6 @@ def _mapping_for(directory: Path, mapping: Path | BundleMapping | None) -> Bundl
     found = find_mapping_file(directory)
     return read_mapping(found) if found else BundleMapping()
 
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Millions of small objects are built and kept; the cyclic GC would rescan them for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _rejected(directory: Path, reader: _BundleReader) -> FileOutcome:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from loaders.epcis.document import EpcisDocument, document_error
-from loaders.epcis.gc_pause import gc_paused
 from loaders.epcis.mapping import map_document
 from loaders.epcis.parse_json import parse_json_document
 from loaders.epcis.parse_xml import parse_xml_document
 from traceapi.domain.model import Batch
+from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 __all__ = ["parse_epcis_document", "parse_epcis_file", "read_document"]
@@ -28,7 +28,7 @@ def read_document(data: bytes, *, name: str) -> EpcisDocument:
     if head not in (b"<", b"{", b"["):
         raise document_error(name, "neither XML nor JSON: an EPCIS document starts with "
                                    "'<' or '{'")
-    with gc_paused():
+    with collector_paused():
         if head == b"<":
             return parse_xml_document(data, name=name)
         return parse_json_document(data, name=name)

@@ -38,11 +38,11 @@ from typing import Any
 
 from loaders.epcis.document import EpcisDocument, Event
 from loaders.epcis.event_hash import event_hash
-from loaders.epcis.gc_pause import gc_paused
 from loaders.epcis.graph_builder import GraphBuilder
 from loaders.epcis.identifiers import EpcRef, parse_epc
 from loaders.epcis.timestamps import iso_utc
 from traceapi.domain.model import FLOW_EDGE_TYPES, Batch, EdgeType, NodeKind
+from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 LOT_NUMBER = "urn:epcglobal:cbv:mda#lotNumber"
@@ -84,7 +84,7 @@ class _Context:
 def map_document(doc: EpcisDocument, *, store: GraphStore | None = None
                  ) -> tuple[Batch, list[str]]:
     """The batch for one validated document and the warnings a user should read."""
-    with gc_paused():
+    with collector_paused():
         return _map_document(doc, store=store)
 
 

@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loaders.epcis import cbv, parse_epcis_document, read_document
-from loaders.epcis.gc_pause import gc_paused
 from loaders.epcis.graph_builder import GraphBuilder
 from loaders.epcis.identifiers import _check_digit_number, parse_epc
 from loaders.epcis.synthetic import synthetic_document
 from traceapi.domain.gs1 import gtin_check_digit
 from traceapi.domain.model import Batch, Edge, EdgeType, Node, NodeKind
 from traceapi.errors import InvalidInput
+from traceapi.gc_pause import collector_paused
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 VOCABULARIES = [cbv.BIZ_STEP, cbv.DISPOSITION, cbv.BIZ_TRANSACTION_TYPE, cbv.SOURCE_DEST_TYPE,
@@ -118,16 +118,16 @@ def test_builder_objects_equal_validated_models_and_accept_assignment() -> None:
 
 def test_collector_is_paused_inside_and_restored_after_even_on_error() -> None:
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), gc_paused():
+    with pytest.raises(RuntimeError), collector_paused():
         assert not gc.isenabled()
-        with gc_paused():
+        with collector_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()  # the inner block leaves it to the outer one
         raise RuntimeError
     assert gc.isenabled()
     gc.disable()
     try:
-        with gc_paused():
+        with collector_paused():
             pass
         assert not gc.isenabled()  # it was off before: it stays off
     finally:

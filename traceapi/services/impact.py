@@ -44,7 +44,7 @@ from traceapi.domain.results import (
     UnaccountedStep,
 )
 from traceapi.errors import InvalidInput
-from traceapi.services.gc_pause import collector_paused
+from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
 from traceapi.services.quantity_share import propagate_shares
 from traceapi.services.trace import node_cap

@@ -17,17 +17,15 @@ anything to check (an empty store scores 100):
 
 from __future__ import annotations
 
-import gc
 import time
 from array import array
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from traceapi.domain.model import FLOW_EDGE_TYPES, EdgeType, NodeKind
+from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 Severity = Literal["error", "warning", "info"]
@@ -93,16 +91,6 @@ _KINDS = list(NodeKind)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 
 
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
 
 class _Findings:
     """Counts and bounded examples per finding code."""
@@ -127,7 +115,7 @@ def check_quality(store: GraphStore, *, tolerance: float = 0.05,
     ``examples`` bounds the examples listed per finding.
     """
     started = time.perf_counter()
-    with _collection_paused():
+    with collector_paused():
         report = _Check(store, tolerance=tolerance, limit=examples).run()
     report.elapsed_s = round(time.perf_counter() - started, 3)
     return report

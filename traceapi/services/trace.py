@@ -8,7 +8,7 @@ from operator import itemgetter
 
 from traceapi.domain.model import EdgeType, Node, NodeKind
 from traceapi.domain.results import NodeView, TraceReport
-from traceapi.services.gc_pause import collector_paused
+from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lot
 from traceapi.settings import Settings
 from traceapi.store.base import Direction, GraphStore, Reach
