@@ -86,14 +86,24 @@ def load_csv_bundle(
             try:
                 result = store.apply_batch(batch, audit=_audit(directory, batch, reader, actor))
             except (InvalidInput, Conflict) as err:
-                report.files.append(FileOutcome(
-                    file=str(directory), status="rejected",
-                    error=f"the store refused the bundle: {err.message}{reader.where(err)}",
-                    details=err.details, warnings=reader.warnings,
-                ))
+                report.files.append(
+                    FileOutcome(
+                        file=str(directory),
+                        status="rejected",
+                        error=f"the store refused the bundle: {err.message}{reader.where(err)}",
+                        details=err.details,
+                        warnings=reader.warnings,
+                    )
+                )
             else:
-                report.files.append(FileOutcome(file=str(directory), status="loaded",
-                                                result=result, warnings=reader.warnings))
+                report.files.append(
+                    FileOutcome(
+                        file=str(directory),
+                        status="loaded",
+                        result=result,
+                        warnings=reader.warnings,
+                    )
+                )
     report.elapsed_s = round(time.perf_counter() - started, 3)
     return report
 
@@ -105,7 +115,6 @@ def _mapping_for(directory: Path, mapping: Path | BundleMapping | None) -> Bundl
         return read_mapping(Path(mapping))
     found = find_mapping_file(directory)
     return read_mapping(found) if found else BundleMapping()
-
 
 
 def _rejected(directory: Path, reader: _BundleReader) -> FileOutcome:
@@ -127,8 +136,12 @@ def _audit(directory: Path, batch: Batch, reader: _BundleReader, actor: str) -> 
         action="load.batch",
         entity_kind="CsvBundle",
         entity_id=directory.name,
-        new={"nodes": len(batch.nodes), "edges": len(batch.edges),
-             "aliases": len(batch.aliases), "rows": reader.rows},
+        new={
+            "nodes": len(batch.nodes),
+            "edges": len(batch.edges),
+            "aliases": len(batch.aliases),
+            "rows": reader.rows,
+        },
     )
 
 
@@ -142,8 +155,16 @@ class _Pending:
     patch: Callable[[str], None]
 
 
-_NODE_FILE_ORDER = ("suppliers", "materials", "customers", "equipment", "lots", "process_steps",
-                    "inspections", "shipments")
+_NODE_FILE_ORDER = (
+    "suppliers",
+    "materials",
+    "customers",
+    "equipment",
+    "lots",
+    "process_steps",
+    "inspections",
+    "shipments",
+)
 _EDGE_FILES: dict[str, tuple[EdgeType, str, str]] = {
     # file kind: (edge type, source column, target column)
     "consumption": (EdgeType.CONSUMED_BY, "lot", "step"),
@@ -205,13 +226,16 @@ class _BundleReader:
             resolved = self.mapping.resolve(kind)
             progress = partial(on_bytes, label=path.name)
             if kind in _EDGE_FILES:
-                self.rows[path.name] = self._edge_rows(kind, spec, self._postings(
-                    kind, path, spec, resolved, progress), path.name)
+                self.rows[path.name] = self._edge_rows(
+                    kind, spec, self._postings(kind, path, spec, resolved, progress), path.name
+                )
                 continue
-            rows = read_rows(path, spec, resolved, errors=self.errors, warnings=self.warnings,
-                             on_bytes=progress)
-            self.rows[path.name] = self._take(kind, spec, rows, path.name,
-                                              decimal_comma=resolved.decimal_comma)
+            rows = read_rows(
+                path, spec, resolved, errors=self.errors, warnings=self.warnings, on_bytes=progress
+            )
+            self.rows[path.name] = self._take(
+                kind, spec, rows, path.name, decimal_comma=resolved.decimal_comma
+            )
         if self.progress is not None:
             self.progress("checking references", total, total)
         if not self.errors.full:
@@ -234,20 +258,28 @@ class _BundleReader:
             if path.is_file():
                 present[kind] = path
             elif kind in self.mapping.files and self.mapping.files[kind].file:
-                self.errors.add(name, 0, None,
-                                f"the mapping names {name} for {kind}, but it is not in "
-                                f"{self.directory}")
+                self.errors.add(
+                    name,
+                    0,
+                    None,
+                    f"the mapping names {name} for {kind}, but it is not in {self.directory}",
+                )
         strays = sorted(p.name for p in self.directory.glob("*.csv") if p.name not in claimed)
         if strays:
             self.warnings.append(f"ignored file(s) not in the bundle format: {', '.join(strays)}")
         if not present and not self.errors:
-            self.errors.add(str(self.directory), 0, None,
-                            "no bundle files found (expected e.g. lots.csv; see docs/csv-format.md"
-                            " or name the files in a mapping)")
+            self.errors.add(
+                str(self.directory),
+                0,
+                None,
+                "no bundle files found (expected e.g. lots.csv; see docs/csv-format.md"
+                " or name the files in a mapping)",
+            )
         return present
 
-    def _take(self, kind: str, spec: FileSpec, rows: Iterator[Row], file: str, *,
-              decimal_comma: bool) -> int:
+    def _take(
+        self, kind: str, spec: FileSpec, rows: Iterator[Row], file: str, *, decimal_comma: bool
+    ) -> int:
         count = 0
         if spec.node_kind is not None:
             self.files[spec.node_kind.value] = file
@@ -261,24 +293,39 @@ class _BundleReader:
                 self._alias_row(spec, row, file)
         return count
 
-    def _postings(self, kind: str, path: Path, spec: FileSpec, mapping: ResolvedMapping,
-                  progress: Callable[[int], None]) -> Iterator[_EdgeRow]:
+    def _postings(
+        self,
+        kind: str,
+        path: Path,
+        spec: FileSpec,
+        mapping: ResolvedMapping,
+        progress: Callable[[int], None],
+    ) -> Iterator[_EdgeRow]:
         _type, source, target = _EDGE_FILES[kind]
         if kind != "equipment_usage":
             for line, first, second, qty, unit in read_postings(
-                    path, spec, mapping, source=source, target=target, errors=self.errors,
-                    warnings=self.warnings, on_bytes=progress):
+                path,
+                spec,
+                mapping,
+                source=source,
+                target=target,
+                errors=self.errors,
+                warnings=self.warnings,
+                on_bytes=progress,
+            ):
                 yield line, first, second, qty, unit, None
             return
-        for row in read_rows(path, spec, mapping, errors=self.errors, warnings=self.warnings,
-                             on_bytes=progress):
+        for row in read_rows(
+            path, spec, mapping, errors=self.errors, warnings=self.warnings, on_bytes=progress
+        ):
             values = row.values
             window: dict[str, Any] = {k: values[k] for k in ("from", "to") if k in values}
             yield row.line, values[source], values[target], None, None, window
 
     # -- rows that define nodes -----------------------------------------------------------
-    def _node_row(self, spec: FileSpec, row: Row, file: str,
-                  number: Callable[[str], float]) -> None:
+    def _node_row(
+        self, spec: FileSpec, row: Row, file: str, number: Callable[[str], float]
+    ) -> None:
         values = row.values
         kind = spec.node_kind
         assert kind is not None
@@ -305,16 +352,18 @@ class _BundleReader:
         elif kind in (NodeKind.SUPPLIER, NodeKind.CUSTOMER) and "gln" in props:
             gln = props["gln"]
             if len(gln) != 13 or not verify_check_digit(gln):
-                self.errors.add(file, row.line, "gln", f"not a GLN (13 digits, valid check digit):"
-                                f" {gln!r}")
+                self.errors.add(
+                    file, row.line, "gln", f"not a GLN (13 digits, valid check digit): {gln!r}"
+                )
                 ok = False
             else:
                 aliases.extend(gln_aliases(gln))
         elif kind is NodeKind.INSPECTION:
             edges.append((EdgeType.OF, node_id, values["lot"], refs["lot"]))
         elif kind is NodeKind.SHIPMENT:
-            edges.append((EdgeType.DELIVERED_TO, node_id, values["destination"],
-                          refs["destination"]))
+            edges.append(
+                (EdgeType.DELIVERED_TO, node_id, values["destination"], refs["destination"])
+            )
             if "origin" in values:
                 props["origin"] = values["origin"]
                 edges.append((EdgeType.SHIPPED_FROM, node_id, values["origin"], refs["origin"]))
@@ -322,9 +371,9 @@ class _BundleReader:
         for header, text in row.extras.items():
             if kind is NodeKind.PROCESS_STEP and header.startswith(PARAM_PREFIX):
                 try:
-                    params[header[len(PARAM_PREFIX):]] = number(text)
+                    params[header[len(PARAM_PREFIX) :]] = number(text)
                 except ValueError:
-                    params[header[len(PARAM_PREFIX):]] = text
+                    params[header[len(PARAM_PREFIX) :]] = text
             else:
                 props.setdefault(header, text)
         if params:
@@ -338,8 +387,10 @@ class _BundleReader:
             if row.extras:  # free-form columns: let the model check them against known props
                 node = Node(id=node_id, kind=kind, name=name, props=props, aliases=aliases)
             else:
-                node = _trusted(Node, {"id": node_id, "kind": kind, "name": name,
-                                       "aliases": aliases, "props": props})
+                node = _trusted(
+                    Node,
+                    {"id": node_id, "kind": kind, "name": name, "aliases": aliases, "props": props},
+                )
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or None
@@ -350,18 +401,27 @@ class _BundleReader:
         for edge_type, source, target, column in edges:
             self._edge(edge_type, source, target, column, file, row.line, node)
 
-    def _lot_fields(self, props: dict[str, Any], aliases: list[str], file: str,
-                    line: int) -> bool:
+    def _lot_fields(self, props: dict[str, Any], aliases: list[str], file: str, line: int) -> bool:
         ok = True
         status = props.get("status")
         if status is not None and status not in _LOT_STATUSES:
-            self.errors.add(file, line, "status", f"unknown lot status {status!r} (expected one of "
-                            f"{', '.join(sorted(_LOT_STATUSES))}; map it under `values`)")
+            self.errors.add(
+                file,
+                line,
+                "status",
+                f"unknown lot status {status!r} (expected one of "
+                f"{', '.join(sorted(_LOT_STATUSES))}; map it under `values`)",
+            )
             ok = False
         lot_type = props.get("lot_type")
         if lot_type is not None and lot_type not in _LOT_TYPES:
-            self.errors.add(file, line, "lot_type", f"unknown lot type {lot_type!r} (expected one"
-                            f" of {', '.join(sorted(_LOT_TYPES))}; map it under `values`)")
+            self.errors.add(
+                file,
+                line,
+                "lot_type",
+                f"unknown lot type {lot_type!r} (expected one"
+                f" of {', '.join(sorted(_LOT_TYPES))}; map it under `values`)",
+            )
             ok = False
         if "gtin" in props:
             ok = self._gtin(props, file, line) and ok
@@ -372,8 +432,12 @@ class _BundleReader:
     def _gtin(self, props: dict[str, Any], file: str, line: int) -> bool:
         gtin = props["gtin"]
         if len(gtin) not in (8, 12, 13, 14) or not verify_check_digit(gtin):
-            self.errors.add(file, line, "gtin",
-                            f"not a GTIN (8, 12, 13 or 14 digits, valid check digit): {gtin!r}")
+            self.errors.add(
+                file,
+                line,
+                "gtin",
+                f"not a GTIN (8, 12, 13 or 14 digits, valid check digit): {gtin!r}",
+            )
             return False
         props["gtin"] = gtin.zfill(14)
         return True
@@ -387,17 +451,29 @@ class _BundleReader:
             return True
         where = f"{self.files.get(earlier.kind.value, '?')} line {self.lines[node.id]}"
         if earlier.kind is not node.kind:
-            self.errors.add(file, line, "id", f"id {node.id!r} is already a {earlier.kind.value} "
-                            f"({where}); ids are unique across kinds")
+            self.errors.add(
+                file,
+                line,
+                "id",
+                f"id {node.id!r} is already a {earlier.kind.value} "
+                f"({where}); ids are unique across kinds",
+            )
         elif earlier != node:
             differing = sorted(
-                {k for k in set(earlier.props) | set(node.props)
-                 if earlier.props.get(k) != node.props.get(k)}
+                {
+                    k
+                    for k in set(earlier.props) | set(node.props)
+                    if earlier.props.get(k) != node.props.get(k)
+                }
                 | ({"name"} if earlier.name != node.name else set())
             )
-            self.errors.add(file, line, differing[0] if differing else "id",
-                            f"duplicate id {node.id!r} with different data than {where} "
-                            f"(differs in {', '.join(differing) or 'aliases'})")
+            self.errors.add(
+                file,
+                line,
+                differing[0] if differing else "id",
+                f"duplicate id {node.id!r} with different data than {where} "
+                f"(differs in {', '.join(differing) or 'aliases'})",
+            )
         return False
 
     # -- rows that define edges -----------------------------------------------------------
@@ -428,8 +504,17 @@ class _BundleReader:
             if target_node is not None and target_node.kind not in target_kinds:
                 self._wrong_kind(target, target_node.kind, target_ref, file, line)
                 continue
-            edge = _trusted(Edge, {"source": source, "target": target, "type": edge_type,
-                                   "qty": qty, "unit": unit, "props": props or {}})
+            edge = _trusted(
+                Edge,
+                {
+                    "source": source,
+                    "target": target,
+                    "type": edge_type,
+                    "qty": qty,
+                    "unit": unit,
+                    "props": props or {},
+                },
+            )
             seen[key] = edge
             first_line[key] = line
             edges.append(edge)
@@ -438,37 +523,77 @@ class _BundleReader:
             if target_node is None:
                 self._defer(target, target_ref, file, line, _setter(edge, "target"))
         if merged:
-            self.warnings.append(f"{file}: {merged} row(s) repeat an earlier "
-                                 f"({source_col}, {target_col}) pair; their quantities were added")
+            self.warnings.append(
+                f"{file}: {merged} row(s) repeat an earlier "
+                f"({source_col}, {target_col}) pair; their quantities were added"
+            )
         return count
 
-    def _merge(self, edge: Edge, qty: float | None, unit: str | None,
-               window: dict[str, Any] | None, file: str, line: int, first_line: int) -> bool:
+    def _merge(
+        self,
+        edge: Edge,
+        qty: float | None,
+        unit: str | None,
+        window: dict[str, Any] | None,
+        file: str,
+        line: int,
+        first_line: int,
+    ) -> bool:
         """Adds a repeated posting to the first one; False (and an error) when they disagree."""
         if edge.type is EdgeType.ON:
             if window != edge.props:
-                self.errors.add(file, line, "from", f"the same step and equipment appear on line"
-                                f" {first_line} with a different time window")
+                self.errors.add(
+                    file,
+                    line,
+                    "from",
+                    f"the same step and equipment appear on line"
+                    f" {first_line} with a different time window",
+                )
             return False
         if (qty is None) != (edge.qty is None):
-            self.errors.add(file, line, "qty", f"the same pair is on line {first_line}, one with"
-                            " a quantity and one without")
+            self.errors.add(
+                file,
+                line,
+                "qty",
+                f"the same pair is on line {first_line}, one with a quantity and one without",
+            )
             return False
         if qty is None:
             return True
         if unit != edge.unit:
-            self.errors.add(file, line, "unit", f"the same pair is on line {first_line} in "
-                            f"{edge.unit!r}, here in {unit!r}")
+            self.errors.add(
+                file,
+                line,
+                "unit",
+                f"the same pair is on line {first_line} in {edge.unit!r}, here in {unit!r}",
+            )
             return False
         assert edge.qty is not None
         edge.qty = edge.qty + qty
         return True
 
-    def _edge(self, edge_type: EdgeType, source: str, target: str, column: Column, file: str,
-              line: int, own: Node) -> None:
+    def _edge(
+        self,
+        edge_type: EdgeType,
+        source: str,
+        target: str,
+        column: Column,
+        file: str,
+        line: int,
+        own: Node,
+    ) -> None:
         """An edge from a node row; ``column`` describes the end that is not ``own``."""
-        edge = _trusted(Edge, {"source": source, "target": target, "type": edge_type,
-                               "qty": None, "unit": None, "props": {}})
+        edge = _trusted(
+            Edge,
+            {
+                "source": source,
+                "target": target,
+                "type": edge_type,
+                "qty": None,
+                "unit": None,
+                "props": {},
+            },
+        )
         end = "target" if source == own.id else "source"
         ref = target if end == "target" else source
         node = self.nodes.get(ref)
@@ -500,17 +625,29 @@ class _BundleReader:
             self._defer(node_ref, spec.column_index["node"], file, row.line, patch)
 
     # -- references -----------------------------------------------------------------------
-    def _defer(self, ref: str, column: Column, file: str, line: int,
-               patch: Callable[[str], None]) -> None:
+    def _defer(
+        self, ref: str, column: Column, file: str, line: int, patch: Callable[[str], None]
+    ) -> None:
         self.pending.setdefault(ref, []).append(_Pending(file, line, column, patch))
 
-    def _wrong_kind(self, ref: str, kind: NodeKind, column: Column, file: str, line: int,
-                    where: str | None = None) -> None:
+    def _wrong_kind(
+        self,
+        ref: str,
+        kind: NodeKind,
+        column: Column,
+        file: str,
+        line: int,
+        where: str | None = None,
+    ) -> None:
         expected = " or ".join(k.value for k in column.ref_kinds)
         if where is None:
             where = f"{self.files.get(kind.value, '?')} line {self.lines.get(ref, '?')}"
-        self.errors.add(file, line, column.name,
-                        f"{column.name} {ref!r} is a {kind.value} ({where}), expected {expected}")
+        self.errors.add(
+            file,
+            line,
+            column.name,
+            f"{column.name} {ref!r} is a {kind.value} ({where}), expected {expected}",
+        )
 
     def _bundle_alias_index(self) -> dict[str, str]:
         """alias -> node id for every alias the bundle defines, checking they are unambiguous."""
@@ -523,15 +660,23 @@ class _BundleReader:
         aliases_file = self.mapping.resolve("aliases").file
         for alias, node_ref, line in self.alias_rows:
             if alias in self.nodes and self.nodes[alias].id != node_ref:
-                self.errors.add(aliases_file, line, "alias",
-                                f"alias {alias!r} is the id of another node "
-                                f"({self.files.get(self.nodes[alias].kind.value, '?')} line "
-                                f"{self.lines[alias]})")
+                self.errors.add(
+                    aliases_file,
+                    line,
+                    "alias",
+                    f"alias {alias!r} is the id of another node "
+                    f"({self.files.get(self.nodes[alias].kind.value, '?')} line "
+                    f"{self.lines[alias]})",
+                )
                 continue
             other = index.get(alias)
             if other is not None and other != node_ref:
-                self.errors.add(aliases_file, line, "alias",
-                                f"alias {alias!r} already names {other!r} ({origin[alias]})")
+                self.errors.add(
+                    aliases_file,
+                    line,
+                    "alias",
+                    f"alias {alias!r} already names {other!r} ({origin[alias]})",
+                )
                 continue
             index[alias] = node_ref
             origin[alias] = f"{aliases_file} line {line}"
@@ -547,8 +692,11 @@ class _BundleReader:
                 node_id = store.resolve(ref)
                 if node_id is not None:
                     target_of[ref] = node_id
-        stored.update(self._store_kinds(
-            store, [t for t in target_of.values() if t not in self.nodes and t not in stored]))
+        stored.update(
+            self._store_kinds(
+                store, [t for t in target_of.values() if t not in self.nodes and t not in stored]
+            )
+        )
         for ref, uses in self.pending.items():
             target = target_of[ref]
             via = "" if target == ref else f"alias of {target!r}, "
@@ -559,9 +707,13 @@ class _BundleReader:
                 kind, where = stored[target], f"{via}in the store"
             else:
                 for use in uses:
-                    self.errors.add(use.file, use.line, use.column.name,
-                                    f"unknown {use.column.name} {ref!r}: neither in the bundle "
-                                    "nor in the store")
+                    self.errors.add(
+                        use.file,
+                        use.line,
+                        use.column.name,
+                        f"unknown {use.column.name} {ref!r}: neither in the bundle "
+                        "nor in the store",
+                    )
                 continue
             for use in uses:
                 if kind in use.column.ref_kinds:
@@ -573,7 +725,7 @@ class _BundleReader:
         kinds: dict[str, NodeKind] = {}
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), _LOOKUP_CHUNK):
-            for node_id, node in store.get_nodes(unique[start:start + _LOOKUP_CHUNK]).items():
+            for node_id, node in store.get_nodes(unique[start : start + _LOOKUP_CHUNK]).items():
                 kinds[node_id] = node.kind
         return kinds
 

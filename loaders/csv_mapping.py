@@ -210,18 +210,22 @@ def read_mapping(path: Path) -> BundleMapping:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
-        raise InvalidInput(f"cannot read mapping file {path}: {err.strerror}",
-                           details={"file": str(path)}) from err
+        raise InvalidInput(
+            f"cannot read mapping file {path}: {err.strerror}", details={"file": str(path)}
+        ) from err
     try:
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as err:
-        raise InvalidInput(f"mapping file {path.name} is not valid {path.suffix[1:].upper()}: "
-                           f"{err}", details={"file": str(path)}) from err
+        raise InvalidInput(
+            f"mapping file {path.name} is not valid {path.suffix[1:].upper()}: {err}",
+            details={"file": str(path)},
+        ) from err
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise InvalidInput(f"mapping file {path.name} must hold a mapping at the top",
-                           details={"file": str(path)})
+        raise InvalidInput(
+            f"mapping file {path.name} must hold a mapping at the top", details={"file": str(path)}
+        )
     _check_unit_factors_are_exact(raw)
     try:
         mapping = BundleMapping.model_validate(raw)
@@ -230,9 +234,14 @@ def read_mapping(path: Path) -> BundleMapping:
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(
             f"mapping file {path.name}: {where}: {first['msg']}",
-            details={"file": str(path), "field": where,
-                     "errors": [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
-                                for e in err.errors()]},
+            details={
+                "file": str(path),
+                "field": where,
+                "errors": [
+                    {"field": ".".join(map(str, e["loc"])), "message": e["msg"]}
+                    for e in err.errors()
+                ],
+            },
         ) from err
     _check_fields_exist(mapping, path)
     return mapping
@@ -253,7 +262,9 @@ def _check_fields_exist(mapping: BundleMapping, path: Path) -> None:
     for kind, own in mapping.files.items():
         spec = SPECS_BY_KIND[kind]
         named = (
-            list(own.columns.values()) + list(own.constants) + list(own.field_date_formats)
+            list(own.columns.values())
+            + list(own.constants)
+            + list(own.field_date_formats)
             + list(own.values)
         )
         for field in named:

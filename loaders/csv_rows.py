@@ -36,8 +36,7 @@ class RowError:
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field,
-                "message": self.message}
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
 
 
 @dataclass(slots=True)
@@ -175,9 +174,13 @@ def _records(
             if on_bytes is not None:
                 on_bytes(raw.tell() - reported)
         except UnicodeDecodeError as err:
-            errors.add(name, reader.line_num + 1, None,
-                       f"cannot decode the file as {mapping.encoding} ({err.reason}); "
-                       "set `encoding` for this file in the mapping")
+            errors.add(
+                name,
+                reader.line_num + 1,
+                None,
+                f"cannot decode the file as {mapping.encoding} ({err.reason}); "
+                "set `encoding` for this file in the mapping",
+            )
         except csv.Error as err:
             errors.add(name, reader.line_num, None, f"malformed CSV: {err}")
 
@@ -199,8 +202,9 @@ class _Plan:
     def quick_posting(self, source: str, target: str) -> _QuickPosting | None:
         """A converter for plain (source, target, qty, unit) rows, or None if the mapping
         rewrites those cells (value maps, constants); it answers None for any row it doubts."""
-        where = {name: index for name, index, _convert, value_map in self.fields
-                 if value_map is None}
+        where = {
+            name: index for name, index, _convert, value_map in self.fields if value_map is None
+        }
         if self.constants or source not in where or target not in where:
             return None
         i_source, i_target = where[source], where[target]
@@ -286,8 +290,12 @@ class _Plan:
             return True
         rule = self.units(unit_text)
         if rule is None:
-            errors.add(self.file, line, "unit",
-                       f"unknown unit {unit_text!r}; map it under `units` in the mapping")
+            errors.add(
+                self.file,
+                line,
+                "unit",
+                f"unknown unit {unit_text!r}; map it under `units` in the mapping",
+            )
             return False
         unit, factor = rule
         values["unit"] = unit
@@ -325,8 +333,9 @@ def _plan(
             return number
         if kind in (ColumnType.DATETIME, ColumnType.DATE):
             patterns = mapping.field_date_formats.get(name, mapping.date_formats)
-            return datetime_converter(patterns, zone=mapping.timezone,
-                                      date_only=kind is ColumnType.DATE)
+            return datetime_converter(
+                patterns, zone=mapping.timezone, date_only=kind is ColumnType.DATE
+            )
         return None
 
     seen: dict[str, int] = {}
@@ -339,8 +348,13 @@ def _plan(
             continue
         name = mapping.columns.get(source, source)
         if name in seen:
-            errors.add(file, 1, name, f"column {name!r} appears twice in the header "
-                       f"(columns {seen[name] + 1} and {index + 1})")
+            errors.add(
+                file,
+                1,
+                name,
+                f"column {name!r} appears twice in the header "
+                f"(columns {seen[name] + 1} and {index + 1})",
+            )
             ok = False
             continue
         seen[name] = index

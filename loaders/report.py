@@ -69,11 +69,11 @@ def load_files(
                     new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
                 ),
             )
-            outcome = FileOutcome(file=str(path), status="loaded", result=result,
-                                  warnings=warnings)
+            outcome = FileOutcome(file=str(path), status="loaded", result=result, warnings=warnings)
         except (InvalidInput, Conflict) as err:
-            outcome = FileOutcome(file=str(path), status="rejected", error=err.message,
-                                  details=err.details)
+            outcome = FileOutcome(
+                file=str(path), status="rejected", error=err.message, details=err.details
+            )
         except TraceapiError:
             raise
         report.files.append(outcome)

@@ -12,9 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Every knob traceapi has: env prefix ``TRACEAPI_``; Neo4j takes the usual ``NEO4J_*``."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="TRACEAPI_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="TRACEAPI_", extra="ignore", populate_by_name=True)
 
     backend: Literal["embedded", "neo4j"] = "embedded"
     data_dir: Path = Path("./data")

@@ -26,24 +26,23 @@ def read_document(data: bytes, *, name: str) -> EpcisDocument:
     if head.startswith(b"\xef") or head == b"":
         head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head not in (b"<", b"{", b"["):
-        raise document_error(name, "neither XML nor JSON: an EPCIS document starts with "
-                                   "'<' or '{'")
+        raise document_error(name, "neither XML nor JSON: an EPCIS document starts with '<' or '{'")
     with collector_paused():
         if head == b"<":
             return parse_xml_document(data, name=name)
         return parse_json_document(data, name=name)
 
 
-def parse_epcis_document(data: bytes, *, name: str, store: GraphStore | None = None
-                         ) -> tuple[Batch, list[str]]:
+def parse_epcis_document(
+    data: bytes, *, name: str, store: GraphStore | None = None
+) -> tuple[Batch, list[str]]:
     """One document's bytes to (batch, warnings); ``store`` (read only) sharpens the mapping:
     known customers, units whose lot an earlier file named, edges of error-declared events."""
     doc = read_document(data, name=name)
     return map_document(doc, store=store)
 
 
-def parse_epcis_file(path: Path, *, store: GraphStore | None = None
-                     ) -> tuple[Batch, list[str]]:
+def parse_epcis_file(path: Path, *, store: GraphStore | None = None) -> tuple[Batch, list[str]]:
     """Reads and maps one EPCIS file; the whole file is validated before anything is mapped."""
     try:
         data = Path(path).read_bytes()

@@ -64,10 +64,8 @@ class Vocabulary:
     urn: str
     web: str
     words: frozenset[str]
-    spellings: dict[str, str] = dataclass_field(init=False, compare=False, hash=False,
-                                                repr=False)
-    web_uris: dict[str, str] = dataclass_field(init=False, compare=False, hash=False,
-                                               repr=False)
+    spellings: dict[str, str] = dataclass_field(init=False, compare=False, hash=False, repr=False)
+    web_uris: dict[str, str] = dataclass_field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         spellings: dict[str, str] = {}
@@ -77,8 +75,11 @@ class Vocabulary:
             for prefix in _WEB_PREFIXES:
                 spellings[f"{prefix}{self.web}-{word}"] = word
         object.__setattr__(self, "spellings", spellings)
-        object.__setattr__(self, "web_uris", {
-            word: f"https://ref.gs1.org/cbv/{self.web}-{word}" for word in self.words})
+        object.__setattr__(
+            self,
+            "web_uris",
+            {word: f"https://ref.gs1.org/cbv/{self.web}-{word}" for word in self.words},
+        )
 
 
 BIZ_STEP = Vocabulary("bizStep", "bizstep", "BizStep", BIZ_STEPS)
@@ -106,12 +107,14 @@ def normalise(value: str, vocabulary: Vocabulary) -> str:
     word = _cbv_word(text, vocabulary)
     if word is None:
         if _BARE_WORD.match(text):
-            raise VocabularyError(f"non-standard {vocabulary.field} {text!r}: a user value "
-                                  "must be a URI")
+            raise VocabularyError(
+                f"non-standard {vocabulary.field} {text!r}: a user value must be a URI"
+            )
         return text
     if word not in vocabulary.words:
-        raise VocabularyError(f"non-standard {vocabulary.field} {text!r}: "
-                              f"{word!r} is not a CBV value")
+        raise VocabularyError(
+            f"non-standard {vocabulary.field} {text!r}: {word!r} is not a CBV value"
+        )
     return word
 
 
@@ -121,10 +124,10 @@ def _cbv_word(text: str, vocabulary: Vocabulary) -> str | None:
         return text if text in vocabulary.words else None
     urn_prefix = f"urn:epcglobal:cbv:{vocabulary.urn}:"
     if text.startswith(urn_prefix):
-        return text[len(urn_prefix):]
+        return text[len(urn_prefix) :]
     for prefix in _WEB_PREFIXES:
         if text.startswith(prefix):
-            rest = text[len(prefix):]
+            rest = text[len(prefix) :]
             head, sep, word = rest.partition("-")
             if sep and head.lower() == vocabulary.web.lower():
                 return word

@@ -23,8 +23,12 @@ EVENT_TYPES = (
     "AssociationEvent",
 )
 EPC_LIST_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-QUANTITY_LIST_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList",
-                        "outputQuantityList")
+QUANTITY_LIST_FIELDS = (
+    "quantityList",
+    "childQuantityList",
+    "inputQuantityList",
+    "outputQuantityList",
+)
 PARTY_LIST_FIELDS = ("sourceList", "destinationList")
 
 Event = dict[str, Any]

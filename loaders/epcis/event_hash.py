@@ -38,13 +38,41 @@ _QUANTITY_LISTS_AFTER = (
     ("outputEPCList", "epcs"),
     ("outputQuantityList", "quantities"),
 )
-_SENSOR_METADATA_ORDER = ("time", "startTime", "endTime", "deviceID", "deviceMetadata",
-                          "rawData", "dataProcessingMethod", "bizRules")
-_SENSOR_REPORT_ORDER = ("type", "exception", "deviceID", "deviceMetadata", "rawData",
-                        "dataProcessingMethod", "time", "microorganism", "chemicalSubstance",
-                        "value", "component", "stringValue", "booleanValue", "hexBinaryValue",
-                        "uriValue", "minValue", "maxValue", "meanValue", "sDev", "percRank",
-                        "percValue", "uom", "coordinateReferenceSystem")
+_SENSOR_METADATA_ORDER = (
+    "time",
+    "startTime",
+    "endTime",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "bizRules",
+)
+_SENSOR_REPORT_ORDER = (
+    "type",
+    "exception",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "time",
+    "microorganism",
+    "chemicalSubstance",
+    "value",
+    "component",
+    "stringValue",
+    "booleanValue",
+    "hexBinaryValue",
+    "uriValue",
+    "minValue",
+    "maxValue",
+    "meanValue",
+    "sDev",
+    "percRank",
+    "percValue",
+    "uom",
+    "coordinateReferenceSystem",
+)
 _CBV_URN = re.compile(r"^urn:epcglobal:cbv:(bizstep|disp|btt|sdt|er):(.+)$")
 _CBV_WEB = {"bizstep": "BizStep", "disp": "Disp", "btt": "BTT", "sdt": "SDT", "er": "ER"}
 
@@ -83,10 +111,12 @@ def pre_hash(event: Event) -> str:
         parts.append(f"disposition={cbv.web_uri(event['disposition'], cbv.DISPOSITION)}")
     persistent = event.get("persistentDisposition")
     if persistent and (persistent.get("set") or persistent.get("unset")):
-        text = "".join(sorted(f"set={cbv.web_uri(v, cbv.DISPOSITION)}"
-                              for v in persistent.get("set", [])))
-        text += "".join(sorted(f"unset={cbv.web_uri(v, cbv.DISPOSITION)}"
-                               for v in persistent.get("unset", [])))
+        text = "".join(
+            sorted(f"set={cbv.web_uri(v, cbv.DISPOSITION)}" for v in persistent.get("set", []))
+        )
+        text += "".join(
+            sorted(f"unset={cbv.web_uri(v, cbv.DISPOSITION)}" for v in persistent.get("unset", []))
+        )
         parts.append("persistentDisposition" + text)
     for name in ("readPoint", "bizLocation"):
         if name in present:
@@ -173,8 +203,11 @@ def _ordered(attributes: list[tuple[str, str]], order: tuple[str, ...]) -> str:
     values = dict(attributes)
     if values.get("type") and order is _SENSOR_REPORT_ORDER:
         values["type"] = _measurement_type(values["type"])
-    text = "".join(f"{name}={_value(values[name], name=name)}" for name in order
-                   if values.get(name, "").strip())
+    text = "".join(
+        f"{name}={_value(values[name], name=name)}"
+        for name in order
+        if values.get(name, "").strip()
+    )
     extra = [(k, v) for k, v in attributes if k not in order]
     return text + _generic(extra)
 

@@ -38,10 +38,16 @@ class GraphBuilder:
     ) -> str:
         draft = self.nodes.get(node_id)
         if draft is None:
-            self.nodes[node_id] = _unchecked(Node, {
-                "id": node_id, "kind": kind, "name": name or None,
-                "aliases": [a for a in aliases if a != node_id] if aliases else [],
-                "props": _without_none(props) if props else {}})
+            self.nodes[node_id] = _unchecked(
+                Node,
+                {
+                    "id": node_id,
+                    "kind": kind,
+                    "name": name or None,
+                    "aliases": [a for a in aliases if a != node_id] if aliases else [],
+                    "props": _without_none(props) if props else {},
+                },
+            )
             return node_id
         if draft.kind is not kind:
             raise InvalidInput(
@@ -79,17 +85,27 @@ class GraphBuilder:
         key = (source, type_, target)
         draft = self.edges.get(key)
         if draft is None:
-            self.edges[key] = _unchecked(Edge, {
-                "source": source, "target": target, "type": type_, "qty": qty,
-                "unit": unit if qty is not None else None,
-                "props": _without_none(props) if props else {}})
+            self.edges[key] = _unchecked(
+                Edge,
+                {
+                    "source": source,
+                    "target": target,
+                    "type": type_,
+                    "qty": qty,
+                    "unit": unit if qty is not None else None,
+                    "props": _without_none(props) if props else {},
+                },
+            )
             self._edge_events[key] = event
             return
         events = self._edge_events[key]
         if isinstance(events, str):
             events = self._edge_events[key] = {events}
-        if (qty is not None and event not in events
-                and (draft.qty is None or draft.unit in (None, unit))):
+        if (
+            qty is not None
+            and event not in events
+            and (draft.qty is None or draft.unit in (None, unit))
+        ):
             draft.qty = (draft.qty or 0.0) + qty
             draft.unit = unit
         events.add(event)
@@ -110,12 +126,17 @@ class GraphBuilder:
         asserts that these items equal validated ones for every published document."""
         for node_id in self.nodes:
             if not node_id or len(node_id) > 512 or node_id != node_id.strip():
-                raise InvalidInput(f"{self.source}: identifier {node_id!r} cannot be an id "
-                                   "(empty, longer than 512 characters, or padded)",
-                                   details={"file": self.source, "node": node_id})
-        return Batch.model_construct(nodes=list(self.nodes.values()),
-                                     edges=list(self.edges.values()), aliases=[],
-                                     source=self.source)
+                raise InvalidInput(
+                    f"{self.source}: identifier {node_id!r} cannot be an id "
+                    "(empty, longer than 512 characters, or padded)",
+                    details={"file": self.source, "node": node_id},
+                )
+        return Batch.model_construct(
+            nodes=list(self.nodes.values()),
+            edges=list(self.edges.values()),
+            aliases=[],
+            source=self.source,
+        )
 
 
 def _without_none(props: dict[str, Any]) -> dict[str, Any]:

@@ -61,9 +61,17 @@ class EpcRef(NamedTuple):
         return self.text
 
 
-def _ref(scheme: str, text: str, *, gtin: str | None = None, lot: str | None = None,
-         serial: str | None = None, key: str | None = None, ext: str | None = None,
-         urn: str | None = None) -> EpcRef:
+def _ref(
+    scheme: str,
+    text: str,
+    *,
+    gtin: str | None = None,
+    lot: str | None = None,
+    serial: str | None = None,
+    key: str | None = None,
+    ext: str | None = None,
+    urn: str | None = None,
+) -> EpcRef:
     """An EpcRef with its node id and aliases filled in."""
     if scheme == "lgtin":
         node_id = f"(01){gtin}(10){lot}"
@@ -167,23 +175,33 @@ def _parse_urn(value: str) -> EpcRef:
     fields = body.split(".")
     count = len(fields)
     if category != "idpat" and not (
-            _digits(fields[0]) and (scheme not in _TWO_NUMERIC_FIELDS
-                                    or count < 2 or _digits(fields[1]))):
+        _digits(fields[0])
+        and (scheme not in _TWO_NUMERIC_FIELDS or count < 2 or _digits(fields[1]))
+    ):
         raise ValueError(f"malformed EPC {value!r}: company prefix and reference must be digits")
     if category == "id":
         if scheme == "sgtin" and count == 3:
-            return _ref("sgtin", value, gtin=_gtin_from(fields[0], fields[1]),
-                        serial=_unescape(fields[2]), urn=value)
+            return _ref(
+                "sgtin",
+                value,
+                gtin=_gtin_from(fields[0], fields[1]),
+                serial=_unescape(fields[2]),
+                urn=value,
+            )
         if scheme == "sscc" and count == 2:
             sscc = _check_digit_number(fields[1][:1] + fields[0] + fields[1][1:])
             return _ref("sscc", value, key=sscc, urn=value)
         if scheme == "sgln" and count == 3:
             ext = _unescape(fields[2])
-            return _ref("sgln", value, key=_check_digit_number(fields[0] + fields[1]),
-                        ext=None if ext == "0" else ext, urn=value)
+            return _ref(
+                "sgln",
+                value,
+                key=_check_digit_number(fields[0] + fields[1]),
+                ext=None if ext == "0" else ext,
+                urn=value,
+            )
         if scheme == "pgln" and count == 2:
-            return _ref("pgln", value, key=_check_digit_number(fields[0] + fields[1]),
-                        urn=value)
+            return _ref("pgln", value, key=_check_digit_number(fields[0] + fields[1]), urn=value)
         if scheme == "grai" and count == 3:
             key = "0" + _check_digit_number(fields[0] + fields[1]) + _unescape(fields[2])
             return _ref("grai", value, key=key, urn=value)
@@ -191,13 +209,19 @@ def _parse_urn(value: str) -> EpcRef:
             return _ref("giai", value, key=fields[0] + _unescape(fields[1]), urn=value)
     elif category == "class":
         if scheme == "lgtin" and count == 3:
-            return _ref("lgtin", value, gtin=_gtin_from(fields[0], fields[1]),
-                        lot=_unescape(fields[2]), urn=value)
+            return _ref(
+                "lgtin",
+                value,
+                gtin=_gtin_from(fields[0], fields[1]),
+                lot=_unescape(fields[2]),
+                urn=value,
+            )
     else:
         if scheme == "sgtin" and count == 3 and fields[2] == "*":
             if not (_digits(fields[0]) and _digits(fields[1])):
-                raise ValueError(f"malformed EPC {value!r}: company prefix and reference must "
-                                 "be digits")
+                raise ValueError(
+                    f"malformed EPC {value!r}: company prefix and reference must be digits"
+                )
             return _ref("gtin", value, gtin=_gtin_from(fields[0], fields[1]), urn=value)
         return _ref("other", value, urn=value)
     raise ValueError(f"malformed EPC {value!r}: wrong number of fields for {scheme}")
@@ -230,4 +254,3 @@ def _parse_digital_link(value: str) -> EpcRef | None:
     if "8004" in pairs:
         return _ref("giai", value, key=pairs["8004"])
     return None
-

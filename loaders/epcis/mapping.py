@@ -46,12 +46,16 @@ from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 LOT_NUMBER = "urn:epcglobal:cbv:mda#lotNumber"
-EXPIRY_FIELDS = ("urn:epcglobal:cbv:mda#itemExpirationDate",
-                 "urn:epcglobal:cbv:mda#bestBeforeDate")
-_PRODUCT_NAME_ATTRS = ("regulatedProductName", "descriptionShort", "tradeItemDescription",
-                       "name")
-_ADDRESS_ATTRS = ("streetAddressOne", "streetAddressTwo", "city", "state", "postalCode",
-                  "countryCode")
+EXPIRY_FIELDS = ("urn:epcglobal:cbv:mda#itemExpirationDate", "urn:epcglobal:cbv:mda#bestBeforeDate")
+_PRODUCT_NAME_ATTRS = ("regulatedProductName", "descriptionShort", "tradeItemDescription", "name")
+_ADDRESS_ATTRS = (
+    "streetAddressOne",
+    "streetAddressTwo",
+    "city",
+    "state",
+    "postalCode",
+    "countryCode",
+)
 _RECEIVING = frozenset({"receiving", "accepting"})
 _SHIPPING = frozenset({"shipping", "departing"})
 _CONTAINER_SCHEMES = frozenset({"sscc", "grai", "giai"})
@@ -81,8 +85,7 @@ class _Context:
     gtin_names: dict[str, str] = field(default_factory=dict)
 
 
-def map_document(doc: EpcisDocument, *, store: GraphStore | None = None
-                 ) -> tuple[Batch, list[str]]:
+def map_document(doc: EpcisDocument, *, store: GraphStore | None = None) -> tuple[Batch, list[str]]:
     """The batch for one validated document and the warnings a user should read."""
     with collector_paused():
         return _map_document(doc, store=store)
@@ -92,23 +95,32 @@ def _map_document(doc: EpcisDocument, *, store: GraphStore | None) -> tuple[Batc
     ctx = _Context(doc=doc, builder=GraphBuilder(source=doc.name), store=store)
     ctx.gtin_names = _product_names(doc.master_data)
     hashes = [event_hash(e) for e in doc.events]
-    declared_hashes = {h for h, e in zip(hashes, doc.events, strict=True)
-                       if e.get("errorDeclaration")}
-    declared_ids = {e["eventID"] for e in doc.events
-                    if e.get("errorDeclaration") and e.get("eventID")}
+    declared_hashes = {
+        h for h, e in zip(hashes, doc.events, strict=True) if e.get("errorDeclaration")
+    }
+    declared_ids = {
+        e["eventID"] for e in doc.events if e.get("errorDeclaration") and e.get("eventID")
+    }
     seen: dict[str, int] = {}
     for index, (event, key) in enumerate(zip(doc.events, hashes, strict=True)):
-        if (event.get("errorDeclaration") or key in declared_hashes
-                or event.get("eventID") in declared_ids):
+        if (
+            event.get("errorDeclaration")
+            or key in declared_hashes
+            or event.get("eventID") in declared_ids
+        ):
             if not event.get("errorDeclaration"):
-                ctx.warnings.append(f"{_label(index, event)} is declared erroneous later in "
-                                    "this document: not mapped")
+                ctx.warnings.append(
+                    f"{_label(index, event)} is declared erroneous later in "
+                    "this document: not mapped"
+                )
                 continue
             _declare_error(ctx, event, key, _label(index, event))
             continue
         if key in seen:
-            ctx.warnings.append(f"{_label(index, event)} duplicates event #{seen[key]} (same "
-                                f"CBV event hash {key}): mapped once")
+            ctx.warnings.append(
+                f"{_label(index, event)} duplicates event #{seen[key]} (same "
+                f"CBV event hash {key}): mapped once"
+            )
             continue
         seen[key] = index
         _map_event(ctx, ctx.builder, event, key)
@@ -122,6 +134,7 @@ def _label(index: int, event: Event) -> str:
 
 
 # -- identifiers to nodes ------------------------------------------------------------------
+
 
 def _quantity(value: str | None) -> float | None:
     """The float of a validated decimal text (``float`` rounds a decimal string correctly,
@@ -143,8 +156,9 @@ def _ilmd(event: Event) -> tuple[str | None, str | None]:
 
 
 def _material(ctx: _Context, b: GraphBuilder, gtin: str) -> str:
-    return b.node(f"(01){gtin}", NodeKind.MATERIAL, name=ctx.gtin_names.get(gtin),
-                  props={"gtin": gtin})
+    return b.node(
+        f"(01){gtin}", NodeKind.MATERIAL, name=ctx.gtin_names.get(gtin), props={"gtin": gtin}
+    )
 
 
 _URN_SAFE_LOT = re.compile(r"[A-Za-z0-9_-]*\Z")
@@ -155,14 +169,25 @@ def _lgtin_urn(sgtin_urn: str | None, lot: str) -> list[str]:
     """The LGTIN class URN of a lot named by ILMD, built from a unit's SGTIN URN."""
     if not sgtin_urn or not sgtin_urn.startswith("urn:epc:id:sgtin:"):
         return []
-    company, item, _ = sgtin_urn[len("urn:epc:id:sgtin:"):].split(".", 2)
-    escaped = lot if _URN_SAFE_LOT.match(lot) else "".join(
-        c if c.isalnum() or c in "-_" else f"%{ord(c):02X}" for c in lot)
+    company, item, _ = sgtin_urn[len("urn:epc:id:sgtin:") :].split(".", 2)
+    escaped = (
+        lot
+        if _URN_SAFE_LOT.match(lot)
+        else "".join(c if c.isalnum() or c in "-_" else f"%{ord(c):02X}" for c in lot)
+    )
     return [f"urn:epc:class:lgtin:{company}.{item}.{escaped}"]
 
 
-def _lot(ctx: _Context, b: GraphBuilder, ref: EpcRef | None, gtin: str, lot: str,
-         props: dict[str, Any] | None = None, *, aliases: list[str] | None = None) -> str:
+def _lot(
+    ctx: _Context,
+    b: GraphBuilder,
+    ref: EpcRef | None,
+    gtin: str,
+    lot: str,
+    props: dict[str, Any] | None = None,
+    *,
+    aliases: list[str] | None = None,
+) -> str:
     node_id = f"(01){gtin}(10){lot}"
     if node_id in b.nodes:
         b.node(node_id, NodeKind.LOT, aliases=aliases or (), props=props)
@@ -171,26 +196,42 @@ def _lot(ctx: _Context, b: GraphBuilder, ref: EpcRef | None, gtin: str, lot: str
     if ref is not None and ref.scheme == "lgtin":
         aliases += ref.aliases
     name = ctx.gtin_names.get(gtin)
-    b.node(node_id, NodeKind.LOT, name=f"{name} lot {lot}" if name else None, aliases=aliases,
-           props={"gtin": gtin, "lot_number": lot, "material": f"(01){gtin}", **(props or {})})
+    b.node(
+        node_id,
+        NodeKind.LOT,
+        name=f"{name} lot {lot}" if name else None,
+        aliases=aliases,
+        props={"gtin": gtin, "lot_number": lot, "material": f"(01){gtin}", **(props or {})},
+    )
     b.edge(node_id, EdgeType.OF, _material(ctx, b, gtin))
     return node_id
 
 
-def _item(ctx: _Context, b: GraphBuilder, text: str, *, qty: str | None = None,
-          uom: str | None = None, lot: str | None = None, key: str = "",
-          lot_props: dict[str, Any] | None = None) -> _Item | None:
+def _item(
+    ctx: _Context,
+    b: GraphBuilder,
+    text: str,
+    *,
+    qty: str | None = None,
+    uom: str | None = None,
+    lot: str | None = None,
+    key: str = "",
+    lot_props: dict[str, Any] | None = None,
+) -> _Item | None:
     """The node for one EPC or EPC class (created in ``b``), or None for keys we do not trace."""
     ref = parse_epc(text)
     amount = _quantity(qty)
     unit = uom if uom else ("EA" if amount is not None else None)
     if ref.scheme == "sgtin" and ref.gtin:
-        unit_id = b.node(ref.node_id, NodeKind.UNIT, aliases=ref.aliases,
-                         props={"gtin": ref.gtin, "serial": ref.serial})
+        unit_id = b.node(
+            ref.node_id,
+            NodeKind.UNIT,
+            aliases=ref.aliases,
+            props={"gtin": ref.gtin, "serial": ref.serial},
+        )
         lot_id = None
         if lot:
-            lot_id = _lot(ctx, b, None, ref.gtin, lot, lot_props,
-                          aliases=_lgtin_urn(ref.urn, lot))
+            lot_id = _lot(ctx, b, None, ref.gtin, lot, lot_props, aliases=_lgtin_urn(ref.urn, lot))
             b.edge(lot_id, EdgeType.HAS_UNIT, unit_id, qty=1.0, unit="EA")
             b.edge(unit_id, EdgeType.OF, lot_id)
             ctx.units_with_lot.add(unit_id)
@@ -206,15 +247,22 @@ def _item(ctx: _Context, b: GraphBuilder, text: str, *, qty: str | None = None,
             return _Item(lot_id, amount, unit, lot_id)
         placeholder = f"(01){ref.gtin}@{key}"
         name = ctx.gtin_names.get(ref.gtin) or f"GTIN {ref.gtin}"
-        b.node(placeholder, NodeKind.LOT, name=f"{name} (lot unknown)",
-               props={"gtin": ref.gtin, "lot_known": False, "epc_class": text})
+        b.node(
+            placeholder,
+            NodeKind.LOT,
+            name=f"{name} (lot unknown)",
+            props={"gtin": ref.gtin, "lot_known": False, "epc_class": text},
+        )
         b.edge(placeholder, EdgeType.OF, _material(ctx, b, ref.gtin))
-        ctx.warnings.append(f"{text} names a product without a lot: kept as {placeholder!r}, "
-                            "which no other event can reach")
+        ctx.warnings.append(
+            f"{text} names a product without a lot: kept as {placeholder!r}, "
+            "which no other event can reach"
+        )
         return _Item(placeholder, amount, unit)
     if ref.scheme in _CONTAINER_SCHEMES:
-        node_id = b.node(ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases,
-                         props={"epc": ref.urn or text})
+        node_id = b.node(
+            ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases, props={"epc": ref.urn or text}
+        )
         return _Item(node_id, amount if amount is not None else 1.0, unit or "EA")
     label = ref.scheme if ref.scheme != "other" else _scheme_of(text)
     ctx.ignored[label] = ctx.ignored.get(label, 0) + 1
@@ -226,17 +274,32 @@ def _scheme_of(text: str) -> str:
     return parts[3] if text.startswith("urn:epc:") and len(parts) > 3 else parts[0]
 
 
-def _items(ctx: _Context, b: GraphBuilder, epcs: Iterable[str] | None,
-           quantities: Iterable[dict[str, str | None]] | None, *, lot: str | None, key: str,
-           lot_props: dict[str, Any] | None = None) -> list[_Item]:
+def _items(
+    ctx: _Context,
+    b: GraphBuilder,
+    epcs: Iterable[str] | None,
+    quantities: Iterable[dict[str, str | None]] | None,
+    *,
+    lot: str | None,
+    key: str,
+    lot_props: dict[str, Any] | None = None,
+) -> list[_Item]:
     out = []
     for text in epcs or ():
         item = _item(ctx, b, text, lot=lot, key=key, lot_props=lot_props)
         if item is not None:
             out.append(item)
     for element in quantities or ():
-        item = _item(ctx, b, element["epcClass"] or "", qty=element.get("quantity"),
-                     uom=element.get("uom"), lot=lot, key=key, lot_props=lot_props)
+        item = _item(
+            ctx,
+            b,
+            element["epcClass"] or "",
+            qty=element.get("quantity"),
+            uom=element.get("uom"),
+            lot=lot,
+            key=key,
+            lot_props=lot_props,
+        )
         if item is not None:
             out.append(item)
     return out
@@ -266,8 +329,12 @@ def _party(ctx: _Context, b: GraphBuilder, text: str, kind: NodeKind) -> str:
 def _location(ctx: _Context, b: GraphBuilder, text: str) -> str:
     ref = parse_epc(text)
     name, extra = _master_name(ctx, ref)
-    return b.node(f"location:{ref.node_id}", NodeKind.EQUIPMENT, name=name,
-                  props={"location": text, "address": extra["address"]})
+    return b.node(
+        f"location:{ref.node_id}",
+        NodeKind.EQUIPMENT,
+        name=name,
+        props={"location": text, "address": extra["address"]},
+    )
 
 
 def _first(entries: list[tuple[str | None, str]] | None, type_: str) -> str | None:
@@ -299,6 +366,7 @@ def _product_names(master: dict[str, dict[str, str]]) -> dict[str, str]:
 
 # -- events --------------------------------------------------------------------------------
 
+
 def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[str]:
     """Adds the event's nodes and edges to ``b``; returns ids of event-derived nodes."""
     kind = event["type"]
@@ -320,9 +388,15 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
         _association(ctx, b, event, key, time)
         flow_items = []
     else:
-        flow_items = _items(ctx, b, event.get("epcList"), event.get("quantityList"),
-                            lot=lot if event.get("action") != "DELETE" else None, key=key,
-                            lot_props=lot_props)
+        flow_items = _items(
+            ctx,
+            b,
+            event.get("epcList"),
+            event.get("quantityList"),
+            lot=lot if event.get("action") != "DELETE" else None,
+            key=key,
+            lot_props=lot_props,
+        )
         if kind == "TransactionEvent":
             parent = event.get("parentID")
             if parent:
@@ -337,68 +411,120 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
         if supplier:
             supplier_id = _party(ctx, b, supplier, NodeKind.SUPPLIER)
             for item in flow_items:
-                b.edge(supplier_id, EdgeType.SUPPLIED, item.node_id, qty=item.qty,
-                       unit=item.unit, props={"received_at": time}, event=key)
+                b.edge(
+                    supplier_id,
+                    EdgeType.SUPPLIED,
+                    item.node_id,
+                    qty=item.qty,
+                    unit=item.unit,
+                    props={"received_at": time},
+                    event=key,
+                )
     if biz_step in _SHIPPING and flow_items:
         derived.append(_shipping(ctx, b, event, key, time, flow_items))
     return derived
 
 
-def _transformation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str,
-                    lot: str | None, lot_props: dict[str, Any]) -> str:
+def _transformation(
+    ctx: _Context,
+    b: GraphBuilder,
+    event: Event,
+    key: str,
+    time: str,
+    lot: str | None,
+    lot_props: dict[str, Any],
+) -> str:
     step_id = event.get("transformationID") or key
-    b.node(step_id, NodeKind.PROCESS_STEP, props={
-        "step_code": event.get("bizStep") or "transforming",
-        "started_at": time,
-        "ended_at": time,
-        "transformation_id": event.get("transformationID"),
-        "disposition": event.get("disposition"),
-        "event_hash": key,
-        "event_id": event.get("eventID"),
-    })
-    for item in _items(ctx, b, event.get("inputEPCList"), event.get("inputQuantityList"),
-                       lot=None, key=key):
-        b.edge(item.node_id, EdgeType.CONSUMED_BY, step_id, qty=item.qty, unit=item.unit,
-               event=key)
-    for item in _items(ctx, b, event.get("outputEPCList"), event.get("outputQuantityList"),
-                       lot=lot, key=key, lot_props=lot_props):
+    b.node(
+        step_id,
+        NodeKind.PROCESS_STEP,
+        props={
+            "step_code": event.get("bizStep") or "transforming",
+            "started_at": time,
+            "ended_at": time,
+            "transformation_id": event.get("transformationID"),
+            "disposition": event.get("disposition"),
+            "event_hash": key,
+            "event_id": event.get("eventID"),
+        },
+    )
+    for item in _items(
+        ctx, b, event.get("inputEPCList"), event.get("inputQuantityList"), lot=None, key=key
+    ):
+        b.edge(item.node_id, EdgeType.CONSUMED_BY, step_id, qty=item.qty, unit=item.unit, event=key)
+    for item in _items(
+        ctx,
+        b,
+        event.get("outputEPCList"),
+        event.get("outputQuantityList"),
+        lot=lot,
+        key=key,
+        lot_props=lot_props,
+    ):
         target = item.lot_id or item.node_id
-        b.edge(step_id, EdgeType.PRODUCED, target, qty=item.qty, unit=item.unit,
-               event=key + item.node_id)
+        b.edge(
+            step_id,
+            EdgeType.PRODUCED,
+            target,
+            qty=item.qty,
+            unit=item.unit,
+            event=key + item.node_id,
+        )
     where = event.get("readPoint") or event.get("bizLocation")
     if where:
-        b.edge(step_id, EdgeType.ON, _location(ctx, b, where),
-               props={"from": time, "to": time})
+        b.edge(step_id, EdgeType.ON, _location(ctx, b, where), props={"from": time, "to": time})
     return step_id
 
 
-def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str
-                 ) -> list[_Item]:
+def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str) -> list[_Item]:
     parent_text = event.get("parentID")
-    children = _items(ctx, b, event.get("childEPCs"), event.get("childQuantityList"),
-                      lot=None, key=key)
+    children = _items(
+        ctx, b, event.get("childEPCs"), event.get("childQuantityList"), lot=None, key=key
+    )
     if not parent_text:
         return children
     parent = _item(ctx, b, parent_text, key=key)
     if parent is None:
         ref = parse_epc(parent_text)
-        parent = _Item(b.node(ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases,
-                              props={"epc": parent_text}), 1.0, "EA")
+        parent = _Item(
+            b.node(
+                ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases, props={"epc": parent_text}
+            ),
+            1.0,
+            "EA",
+        )
     action = event.get("action")
     if action == "DELETE":
         targets = [(c.node_id, c.qty, c.unit) for c in children]
         if not children:
-            targets = [(s, None, None) for s, _, _ in b.edges_into(parent.node_id,
-                                                                 EdgeType.PACKED_IN)]
-            targets += [(e.source, e.qty, e.unit) for e in _stored_edges_into(
-                ctx, parent.node_id, EdgeType.PACKED_IN)]
+            targets = [
+                (s, None, None) for s, _, _ in b.edges_into(parent.node_id, EdgeType.PACKED_IN)
+            ]
+            targets += [
+                (e.source, e.qty, e.unit)
+                for e in _stored_edges_into(ctx, parent.node_id, EdgeType.PACKED_IN)
+            ]
         for source, qty, unit in targets:
-            b.edge(source, EdgeType.PACKED_IN, parent.node_id, qty=qty, unit=unit,
-                   props={"removed_at": time}, event=key)
+            b.edge(
+                source,
+                EdgeType.PACKED_IN,
+                parent.node_id,
+                qty=qty,
+                unit=unit,
+                props={"removed_at": time},
+                event=key,
+            )
         return [parent]
     for child in children:
-        b.edge(child.node_id, EdgeType.PACKED_IN, parent.node_id, qty=child.qty,
-               unit=child.unit, props={"packed_at": time}, event=key)
+        b.edge(
+            child.node_id,
+            EdgeType.PACKED_IN,
+            parent.node_id,
+            qty=child.qty,
+            unit=child.unit,
+            props={"packed_at": time},
+            event=key,
+        )
     return [parent]
 
 
@@ -410,16 +536,24 @@ def _stored_edges_into(ctx: _Context, target: str, type_: EdgeType) -> list[Any]
 
 def _association(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str) -> None:
     parent = event.get("parentID")
-    for child in _items(ctx, b, event.get("childEPCs"), event.get("childQuantityList"),
-                        lot=None, key=key):
+    for child in _items(
+        ctx, b, event.get("childEPCs"), event.get("childQuantityList"), lot=None, key=key
+    ):
         kind = b.nodes[child.node_id].kind
-        b.node(child.node_id, kind, props={"associated_with": parent,
-                                           "association_action": event.get("action"),
-                                           "associated_at": time})
+        b.node(
+            child.node_id,
+            kind,
+            props={
+                "associated_with": parent,
+                "association_action": event.get("action"),
+                "associated_at": time,
+            },
+        )
 
 
-def _transaction(ctx: _Context, b: GraphBuilder, event: Event, key: str, items: list[_Item]
-                 ) -> None:
+def _transaction(
+    ctx: _Context, b: GraphBuilder, event: Event, key: str, items: list[_Item]
+) -> None:
     transactions = event.get("bizTransactionList") or []
     shipments = [value for _, value in transactions if _is_shipment(ctx, b, value)]
     listed = [[t or "", v] for t, v in transactions]
@@ -427,8 +561,14 @@ def _transaction(ctx: _Context, b: GraphBuilder, event: Event, key: str, items: 
         b.node(shipment, NodeKind.SHIPMENT, props={"biz_transactions": listed})
         if event.get("action") != "DELETE":
             for item in items:
-                b.edge(item.node_id, EdgeType.SHIPPED_IN, shipment, qty=item.qty,
-                       unit=item.unit, event=key)
+                b.edge(
+                    item.node_id,
+                    EdgeType.SHIPPED_IN,
+                    shipment,
+                    qty=item.qty,
+                    unit=item.unit,
+                    event=key,
+                )
     if not shipments:
         for item in items:
             b.node(item.node_id, b.nodes[item.node_id].kind, props={"biz_transactions": listed})
@@ -444,38 +584,51 @@ def _is_shipment(ctx: _Context, b: GraphBuilder, node_id: str) -> bool:
     return stored is not None and stored.kind is NodeKind.SHIPMENT
 
 
-def _shipping(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str,
-              items: list[_Item]) -> str:
+def _shipping(
+    ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str, items: list[_Item]
+) -> str:
     transactions = event.get("bizTransactionList") or []
     despatch = _first(transactions, "desadv")
     shipment_id = despatch or f"shipment:{key}"
     source = _party_of(event.get("sourceList"))
     destination = _party_of(event.get("destinationList"))
-    b.node(shipment_id, NodeKind.SHIPMENT, props={
-        "shipped_at": time,
-        "despatch_advice": despatch,
-        "origin": source,
-        "destination": destination,
-        "destination_location": _first(event.get("destinationList"), "location"),
-        "biz_transactions": [[t or "", v] for t, v in transactions] or None,
-        "event_hash": key,
-        "event_id": event.get("eventID"),
-    })
+    b.node(
+        shipment_id,
+        NodeKind.SHIPMENT,
+        props={
+            "shipped_at": time,
+            "despatch_advice": despatch,
+            "origin": source,
+            "destination": destination,
+            "destination_location": _first(event.get("destinationList"), "location"),
+            "biz_transactions": [[t or "", v] for t, v in transactions] or None,
+            "event_hash": key,
+            "event_id": event.get("eventID"),
+        },
+    )
     for item in items:
-        b.edge(item.node_id, EdgeType.SHIPPED_IN, shipment_id, qty=item.qty, unit=item.unit,
-               props={"shipped_at": time}, event=key)
+        b.edge(
+            item.node_id,
+            EdgeType.SHIPPED_IN,
+            shipment_id,
+            qty=item.qty,
+            unit=item.unit,
+            props={"shipped_at": time},
+            event=key,
+        )
     if destination:
-        b.edge(shipment_id, EdgeType.DELIVERED_TO, _party(ctx, b, destination,
-                                                          NodeKind.CUSTOMER))
+        b.edge(shipment_id, EdgeType.DELIVERED_TO, _party(ctx, b, destination, NodeKind.CUSTOMER))
     else:
-        ctx.warnings.append(f"shipment {shipment_id!r} has no destination owning_party: "
-                            "it reaches no customer")
+        ctx.warnings.append(
+            f"shipment {shipment_id!r} has no destination owning_party: it reaches no customer"
+        )
     if source:
         ctx.onward.append((shipment_id, f"customer:{parse_epc(source).node_id}"))
     return shipment_id
 
 
 # -- error declarations ----------------------------------------------------------------------
+
 
 def _declare_error(ctx: _Context, event: Event, key: str, label: str) -> None:
     """Records a declared event without its flow; flags flow edges it left in the store."""
@@ -491,14 +644,18 @@ def _declare_error(ctx: _Context, event: Event, key: str, label: str) -> None:
     }
     for node_id in derived:
         draft = scratch.nodes[node_id]
-        ctx.builder.node(node_id, draft.kind, aliases=draft.aliases,
-                         props={**draft.props, **marker})
+        ctx.builder.node(
+            node_id, draft.kind, aliases=draft.aliases, props={**draft.props, **marker}
+        )
     flagged = 0
     if ctx.store is not None:
         sources = sorted({s for s, t, _ in scratch.edges if t in FLOW_EDGE_TYPES})
-        stored = {e.key: e for e in ctx.store.edges_of(sources, side="out",
-                                                       types=FLOW_EDGE_TYPES)} if sources else {}
-        for (source, type_, target) in scratch.edges:
+        stored = (
+            {e.key: e for e in ctx.store.edges_of(sources, side="out", types=FLOW_EDGE_TYPES)}
+            if sources
+            else {}
+        )
+        for source, type_, target in scratch.edges:
             edge = stored.get((source, type_.value, target))
             if edge is None:
                 continue
@@ -506,18 +663,30 @@ def _declare_error(ctx: _Context, event: Event, key: str, label: str) -> None:
                 endpoint = scratch.nodes.get(node_id)
                 if endpoint is not None and not ctx.builder.has_node(node_id):
                     ctx.builder.node(node_id, endpoint.kind)
-            ctx.builder.edge(source, type_, target, qty=edge.qty, unit=edge.unit,
-                             props={**edge.props, "erroneous": True,
-                                    "error_declared_at": marker["error_declared_at"]})
+            ctx.builder.edge(
+                source,
+                type_,
+                target,
+                qty=edge.qty,
+                unit=edge.unit,
+                props={
+                    **edge.props,
+                    "erroneous": True,
+                    "error_declared_at": marker["error_declared_at"],
+                },
+            )
             flagged += 1
     message = f"{label} is declared erroneous ({marker['error_reason'] or 'no reason'}): not mapped"
     if flagged:
-        message += (f"; {flagged} flow edges it created earlier are now marked erroneous but "
-                    "stay in the graph (the store cannot remove edges), so traces still walk them")
+        message += (
+            f"; {flagged} flow edges it created earlier are now marked erroneous but "
+            "stay in the graph (the store cannot remove edges), so traces still walk them"
+        )
     ctx.warnings.append(message)
 
 
 # -- after all events ----------------------------------------------------------------------
+
 
 def _name_stored_nodes(ctx: _Context) -> int:
     """Master data naming parties, places and products that earlier files created."""
@@ -550,8 +719,10 @@ def _finish(ctx: _Context) -> None:
     if ctx.doc.master_data:
         named = _name_stored_nodes(ctx)
         if not ctx.doc.events:
-            ctx.warnings.append(f"master data only: named {named} stored nodes; names of "
-                                "parties, places and products not stored yet are not kept")
+            ctx.warnings.append(
+                f"master data only: named {named} stored nodes; names of "
+                "parties, places and products not stored yet are not kept"
+            )
     for shipment_id, customer_id in ctx.onward:
         known = b.has_node(customer_id) and b.nodes[customer_id].kind is NodeKind.CUSTOMER
         if not known and ctx.store is not None:
@@ -564,13 +735,16 @@ def _finish(ctx: _Context) -> None:
             b.node(shipment_id, NodeKind.SHIPMENT, props={"onward": True})
     lotless = sorted(ctx.units_without_lot - ctx.units_with_lot)
     if lotless and ctx.store is not None:
-        linked = {e.source for e in ctx.store.edges_of(lotless, side="out",
-                                                       types=frozenset({EdgeType.OF}))}
+        linked = {
+            e.source
+            for e in ctx.store.edges_of(lotless, side="out", types=frozenset({EdgeType.OF}))
+        }
         lotless = [u for u in lotless if u not in linked]
     if lotless:
         shown = ", ".join(lotless[:3]) + (", ..." if len(lotless) > 3 else "")
-        ctx.warnings.append(f"{len(lotless)} serialised units have no known lot (no ILMD "
-                            f"lotNumber): {shown}")
+        ctx.warnings.append(
+            f"{len(lotless)} serialised units have no known lot (no ILMD lotNumber): {shown}"
+        )
     if ctx.ignored:
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(ctx.ignored.items()))
         ctx.warnings.append(f"identifiers that are not traced items were ignored: {kinds}")

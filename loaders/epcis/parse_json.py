@@ -32,33 +32,119 @@ DEFAULT_PREFIXES = {
     "epcis": "https://ref.gs1.org/epcis/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
-_COMMON = frozenset({"@context", "type", "eventTime", "recordTime", "eventTimeZoneOffset",
-                     "eventID", "certificationInfo", "errorDeclaration"})
+_COMMON = frozenset(
+    {
+        "@context",
+        "type",
+        "eventTime",
+        "recordTime",
+        "eventTimeZoneOffset",
+        "eventID",
+        "certificationInfo",
+        "errorDeclaration",
+    }
+)
 _FIELDS: dict[str, frozenset[str]] = {
-    "ObjectEvent": frozenset({"action", "epcList", "quantityList", "bizStep", "disposition",
-                              "persistentDisposition", "readPoint", "bizLocation",
-                              "bizTransactionList", "sourceList", "destinationList",
-                              "sensorElementList", "ilmd"}),
-    "AggregationEvent": frozenset({"parentID", "childEPCs", "childQuantityList", "action",
-                                   "bizStep", "disposition", "persistentDisposition",
-                                   "readPoint", "bizLocation", "bizTransactionList",
-                                   "sourceList", "destinationList", "sensorElementList"}),
-    "TransactionEvent": frozenset({"bizTransactionList", "parentID", "epcList",
-                                   "quantityList", "action", "bizStep", "disposition",
-                                   "persistentDisposition", "readPoint", "bizLocation",
-                                   "sourceList", "destinationList", "sensorElementList"}),
-    "TransformationEvent": frozenset({"inputEPCList", "inputQuantityList", "outputEPCList",
-                                      "outputQuantityList", "transformationID", "bizStep",
-                                      "disposition", "persistentDisposition", "readPoint",
-                                      "bizLocation", "bizTransactionList", "sourceList",
-                                      "destinationList", "sensorElementList", "ilmd"}),
-    "AssociationEvent": frozenset({"parentID", "childEPCs", "childQuantityList", "action",
-                                   "bizStep", "disposition", "persistentDisposition",
-                                   "readPoint", "bizLocation", "bizTransactionList",
-                                   "sourceList", "destinationList", "sensorElementList"}),
+    "ObjectEvent": frozenset(
+        {
+            "action",
+            "epcList",
+            "quantityList",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+            "ilmd",
+        }
+    ),
+    "AggregationEvent": frozenset(
+        {
+            "parentID",
+            "childEPCs",
+            "childQuantityList",
+            "action",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+        }
+    ),
+    "TransactionEvent": frozenset(
+        {
+            "bizTransactionList",
+            "parentID",
+            "epcList",
+            "quantityList",
+            "action",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+        }
+    ),
+    "TransformationEvent": frozenset(
+        {
+            "inputEPCList",
+            "inputQuantityList",
+            "outputEPCList",
+            "outputQuantityList",
+            "transformationID",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+            "ilmd",
+        }
+    ),
+    "AssociationEvent": frozenset(
+        {
+            "parentID",
+            "childEPCs",
+            "childQuantityList",
+            "action",
+            "bizStep",
+            "disposition",
+            "persistentDisposition",
+            "readPoint",
+            "bizLocation",
+            "bizTransactionList",
+            "sourceList",
+            "destinationList",
+            "sensorElementList",
+        }
+    ),
 }
-_DOC_FIELDS = {"@context", "id", "type", "schemaVersion", "creationDate", "instanceIdentifier",
-               "sender", "receiver", "epcisHeader", "epcisBody"}
+_DOC_FIELDS = {
+    "@context",
+    "id",
+    "type",
+    "schemaVersion",
+    "creationDate",
+    "instanceIdentifier",
+    "sender",
+    "receiver",
+    "epcisHeader",
+    "epcisBody",
+}
 
 
 def parse_json_document(data: bytes, *, name: str) -> EpcisDocument:
@@ -72,12 +158,16 @@ def parse_json_document(data: bytes, *, name: str) -> EpcisDocument:
     if not isinstance(root, dict):
         raise document_error(name, "an EPCIS JSON document must be an object")
     if "@context" not in root:
-        raise document_error(name, "@context is missing: an EPCIS JSON-LD document must "
-                                   "declare its context", field_name="@context")
+        raise document_error(
+            name,
+            "@context is missing: an EPCIS JSON-LD document must declare its context",
+            field_name="@context",
+        )
     prefixes = _prefixes(root.get("@context"), dict(DEFAULT_PREFIXES))
     kind = root.get("type")
-    doc = EpcisDocument(name=name, syntax="json", schema_version=str(root.get("schemaVersion",
-                                                                               "2.0")))
+    doc = EpcisDocument(
+        name=name, syntax="json", schema_version=str(root.get("schemaVersion", "2.0"))
+    )
     if kind in EVENT_TYPES:
         raw_events: list[Any] = [root]
     elif kind in ("EPCISDocument", "EPCISQueryDocument"):
@@ -87,8 +177,9 @@ def parse_json_document(data: bytes, *, name: str) -> EpcisDocument:
         raw_events = _event_list(root, name=name)
         doc.master_data = _master_data(root.get("epcisHeader"))
     else:
-        raise document_error(name, f"type {kind!r} is neither an EPCIS document nor an event",
-                             field_name="type")
+        raise document_error(
+            name, f"type {kind!r} is neither an EPCIS document nor an event", field_name="type"
+        )
     for index, raw in enumerate(raw_events):
         event_id = raw.get("eventID") if isinstance(raw, dict) else None
         try:
@@ -96,9 +187,13 @@ def parse_json_document(data: bytes, *, name: str) -> EpcisDocument:
             validate_event(event, require_zone=True)
             doc.events.append(event)
         except EventProblem as problem:
-            raise document_error(name, problem.message, event_index=index,
-                                 event_id=event_id if isinstance(event_id, str) else None,
-                                 field_name=problem.field_name) from None
+            raise document_error(
+                name,
+                problem.message,
+                event_index=index,
+                event_id=event_id if isinstance(event_id, str) else None,
+                field_name=problem.field_name,
+            ) from None
     return doc
 
 
@@ -127,8 +222,9 @@ def _prefixes(context: Any, prefixes: dict[str, str]) -> dict[str, str]:
     return prefixes
 
 
-def _expand(key: str, prefixes: dict[str, str], field_name: str,
-            parent_namespace: str | None = None) -> str:
+def _expand(
+    key: str, prefixes: dict[str, str], field_name: str, parent_namespace: str | None = None
+) -> str:
     """The expanded name of a user field; EventProblem when it has no namespace.
 
     Members nested inside a namespaced user field may go unprefixed: they take the parent's."""
@@ -138,12 +234,13 @@ def _expand(key: str, prefixes: dict[str, str], field_name: str,
     if not sep and parent_namespace:
         return expand_name(parent_namespace, key)
     if not sep or not prefix or not local:
-        raise EventProblem(field_name, f"field {key!r} has no namespace: user fields must be a "
-                                       "CURIE (prefix:name) or a URI")
+        raise EventProblem(
+            field_name,
+            f"field {key!r} has no namespace: user fields must be a CURIE (prefix:name) or a URI",
+        )
     namespace = prefixes.get(prefix)
     if namespace is None:
-        raise EventProblem(field_name, f"prefix {prefix!r} of {key!r} is not declared in "
-                                       "@context")
+        raise EventProblem(field_name, f"prefix {prefix!r} of {key!r} is not declared in @context")
     return expand_name(namespace, local)
 
 
@@ -155,14 +252,19 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _pairs(obj: dict[str, Any], prefixes: dict[str, str], field_name: str,
-           parent_namespace: str | None = None) -> Pairs:
+def _pairs(
+    obj: dict[str, Any],
+    prefixes: dict[str, str],
+    field_name: str,
+    parent_namespace: str | None = None,
+) -> Pairs:
     out: Pairs = []
     for key, value in obj.items():
         if key.startswith("@"):
             continue
-        name = _expand(key, prefixes, f"{field_name}.{key}" if field_name else key,
-                       parent_namespace)
+        name = _expand(
+            key, prefixes, f"{field_name}.{key}" if field_name else key, parent_namespace
+        )
         namespace = name.rsplit("#", 1)[0]
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
@@ -199,8 +301,14 @@ def _event(raw: Any, prefixes: dict[str, str]) -> Event:
         name = _expand(key, prefixes, key)
         namespace = name.rsplit("#", 1)[0]
         for item in value if isinstance(value, list) else [value]:
-            event["ext"].append((name, _pairs(item, prefixes, key, namespace)
-                                 if isinstance(item, dict) else _scalar(item)))
+            event["ext"].append(
+                (
+                    name,
+                    _pairs(item, prefixes, key, namespace)
+                    if isinstance(item, dict)
+                    else _scalar(item),
+                )
+            )
     present = raw.keys()
     for key in present & _STRING_FIELDS:
         value = raw[key]
@@ -218,8 +326,9 @@ def _event(raw: Any, prefixes: dict[str, str]) -> Event:
                 raise EventProblem(key, f"{key} must be an object with an id")
             event[key] = location["id"]
     if "bizTransactionList" in raw:
-        event["bizTransactionList"] = _typed(raw["bizTransactionList"], "bizTransactionList",
-                                             "bizTransaction", type_required=False)
+        event["bizTransactionList"] = _typed(
+            raw["bizTransactionList"], "bizTransactionList", "bizTransaction", type_required=False
+        )
     for key, member in (("sourceList", "source"), ("destinationList", "destination")):
         if key in raw:
             event[key] = _typed(raw[key], key, member, type_required=True)
@@ -243,9 +352,19 @@ _ALL_FIELDS = frozenset().union(*_FIELDS.values())
 _KNOWN = {kind: fields | _COMMON for kind, fields in _FIELDS.items()}
 """Every standard field of each event type: most events have nothing else, and one subset
 test says so without looking at each field in Python."""
-_STRING_FIELDS = frozenset({"eventTime", "recordTime", "eventTimeZoneOffset", "eventID",
-                            "action", "parentID", "transformationID", "bizStep",
-                            "disposition"})
+_STRING_FIELDS = frozenset(
+    {
+        "eventTime",
+        "recordTime",
+        "eventTimeZoneOffset",
+        "eventID",
+        "action",
+        "parentID",
+        "transformationID",
+        "bizStep",
+        "disposition",
+    }
+)
 _EPC_FIELDS = frozenset(EPC_LIST_FIELDS)
 _QUANTITY_FIELDS = frozenset(QUANTITY_LIST_FIELDS)
 
@@ -262,25 +381,33 @@ def _quantities(value: Any, key: str) -> list[dict[str, str | None]]:
             raise EventProblem(key, f"{key} entries must be objects")
         if not element.keys() <= _QUANTITY_MEMBERS:
             unknown = set(element) - _QUANTITY_MEMBERS
-            raise EventProblem(f"{key}.{sorted(unknown)[0]}",
-                               f"unknown field {sorted(unknown)[0]!r} in a quantity element "
-                               "(allowed: epcClass, quantity, uom)")
+            raise EventProblem(
+                f"{key}.{sorted(unknown)[0]}",
+                f"unknown field {sorted(unknown)[0]!r} in a quantity element "
+                "(allowed: epcClass, quantity, uom)",
+            )
         quantity = element.get("quantity")
-        if quantity is not None and (isinstance(quantity, bool)
-                                     or not isinstance(quantity, int | float)):
+        if quantity is not None and (
+            isinstance(quantity, bool) or not isinstance(quantity, int | float)
+        ):
             raise EventProblem(f"{key}.quantity", f"quantity must be a number, got {quantity!r}")
         epc_class = element.get("epcClass")
         uom = element.get("uom")
         if not isinstance(epc_class, str) or (uom is not None and not isinstance(uom, str)):
             raise EventProblem(f"{key}.epcClass", "epcClass and uom must be strings")
-        out.append({"epcClass": epc_class,
-                    "quantity": None if quantity is None else repr(quantity),
-                    "uom": uom})
+        out.append(
+            {
+                "epcClass": epc_class,
+                "quantity": None if quantity is None else repr(quantity),
+                "uom": uom,
+            }
+        )
     return out
 
 
-def _typed(value: Any, key: str, member: str, *, type_required: bool
-           ) -> list[tuple[str | None, str]]:
+def _typed(
+    value: Any, key: str, member: str, *, type_required: bool
+) -> list[tuple[str | None, str]]:
     if not isinstance(value, list):
         raise EventProblem(key, f"{key} must be a list")
     out: list[tuple[str | None, str]] = []
@@ -309,24 +436,57 @@ def _persistent(value: Any) -> dict[str, list[str]]:
     return out
 
 
-_SENSOR_METADATA = frozenset({"time", "startTime", "endTime", "deviceID", "deviceMetadata",
-                              "rawData", "dataProcessingMethod", "bizRules"})
-_SENSOR_REPORT = frozenset({"type", "exception", "deviceID", "deviceMetadata", "rawData",
-                            "dataProcessingMethod", "time", "microorganism",
-                            "chemicalSubstance", "value", "component", "stringValue",
-                            "booleanValue", "hexBinaryValue", "uriValue", "minValue",
-                            "maxValue", "meanValue", "sDev", "percRank", "percValue", "uom",
-                            "coordinateReferenceSystem"})
+_SENSOR_METADATA = frozenset(
+    {
+        "time",
+        "startTime",
+        "endTime",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "bizRules",
+    }
+)
+_SENSOR_REPORT = frozenset(
+    {
+        "type",
+        "exception",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "time",
+        "microorganism",
+        "chemicalSubstance",
+        "value",
+        "component",
+        "stringValue",
+        "booleanValue",
+        "hexBinaryValue",
+        "uriValue",
+        "minValue",
+        "maxValue",
+        "meanValue",
+        "sDev",
+        "percRank",
+        "percValue",
+        "uom",
+        "coordinateReferenceSystem",
+    }
+)
 
 
-def _attributes(obj: Any, known: frozenset[str], prefixes: dict[str, str], field_name: str
-                ) -> list[tuple[str, str]]:
+def _attributes(
+    obj: Any, known: frozenset[str], prefixes: dict[str, str], field_name: str
+) -> list[tuple[str, str]]:
     if not isinstance(obj, dict):
         raise EventProblem(field_name, f"{field_name} must be an object")
     out: list[tuple[str, str]] = []
     for key, value in obj.items():
-        name = key if key in known or ":" not in key else _expand(key, prefixes,
-                                                                   f"{field_name}.{key}")
+        name = (
+            key if key in known or ":" not in key else _expand(key, prefixes, f"{field_name}.{key}")
+        )
         out.append((name, _scalar(value)))
     return out
 
@@ -341,18 +501,25 @@ def _sensors(value: Any, prefixes: dict[str, str]) -> list[dict[str, Any]]:
         sensor: dict[str, Any] = {"sensorMetadata": [], "sensorReport": [], "ext": []}
         for key, item in element.items():
             if key == "sensorMetadata":
-                sensor["sensorMetadata"] = _attributes(item, _SENSOR_METADATA, prefixes,
-                                                       "sensorMetadata")
+                sensor["sensorMetadata"] = _attributes(
+                    item, _SENSOR_METADATA, prefixes, "sensorMetadata"
+                )
             elif key == "sensorReport":
                 reports = item if isinstance(item, list) else [item]
-                sensor["sensorReport"] = [_attributes(r, _SENSOR_REPORT, prefixes,
-                                                      "sensorReport") for r in reports]
+                sensor["sensorReport"] = [
+                    _attributes(r, _SENSOR_REPORT, prefixes, "sensorReport") for r in reports
+                ]
             else:
                 name = _expand(key, prefixes, f"sensorElementList.{key}")
                 for sub in item if isinstance(item, list) else [item]:
-                    sensor["ext"].append((name, _pairs(sub, prefixes, key,
-                                                       name.rsplit("#", 1)[0])
-                                          if isinstance(sub, dict) else _scalar(sub)))
+                    sensor["ext"].append(
+                        (
+                            name,
+                            _pairs(sub, prefixes, key, name.rsplit("#", 1)[0])
+                            if isinstance(sub, dict)
+                            else _scalar(sub),
+                        )
+                    )
         out.append(sensor)
     return out
 
@@ -368,13 +535,21 @@ def _error_declaration(value: Any, prefixes: dict[str, str]) -> dict[str, Any]:
             out[key] = item
         elif key == "correctiveEventIDs":
             if not isinstance(item, list) or not all(isinstance(i, str) for i in item):
-                raise EventProblem("errorDeclaration.correctiveEventIDs",
-                                   "correctiveEventIDs must be a list of event ids")
+                raise EventProblem(
+                    "errorDeclaration.correctiveEventIDs",
+                    "correctiveEventIDs must be a list of event ids",
+                )
             out[key] = list(item)
         else:
             name = _expand(key, prefixes, f"errorDeclaration.{key}")
-            out["ext"].append((name, _pairs(item, prefixes, key, name.rsplit("#", 1)[0])
-                               if isinstance(item, dict) else _scalar(item)))
+            out["ext"].append(
+                (
+                    name,
+                    _pairs(item, prefixes, key, name.rsplit("#", 1)[0])
+                    if isinstance(item, dict)
+                    else _scalar(item),
+                )
+            )
     return out
 
 
@@ -386,8 +561,9 @@ def _master_data(header: Any) -> dict[str, dict[str, str]]:
     master = header.get("epcisMasterData", {})
     vocabularies = master.get("vocabularyList", []) if isinstance(master, dict) else []
     for vocabulary in vocabularies if isinstance(vocabularies, list) else []:
-        elements = vocabulary.get("vocabularyElementList", []) if isinstance(
-            vocabulary, dict) else []
+        elements = (
+            vocabulary.get("vocabularyElementList", []) if isinstance(vocabulary, dict) else []
+        )
         for element in elements if isinstance(elements, list) else []:
             if not isinstance(element, dict) or not isinstance(element.get("id"), str):
                 continue

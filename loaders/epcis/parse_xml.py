@@ -28,35 +28,106 @@ from loaders.epcis.document import (
 )
 from loaders.epcis.validate import validate_event
 
-_HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset", "baseExtension", "eventID",
-         "errorDeclaration", "certificationInfo")
+_HEAD = (
+    "eventTime",
+    "recordTime",
+    "eventTimeZoneOffset",
+    "baseExtension",
+    "eventID",
+    "errorDeclaration",
+    "certificationInfo",
+)
 _TAIL = ("sensorElementList", "persistentDisposition", "ilmd", "extension")
 ORDER: dict[str, tuple[str, ...]] = {
-    "ObjectEvent": (*_HEAD, "epcList", "action", "bizStep", "disposition", "readPoint",
-                    "bizLocation", "bizTransactionList", "quantityList", "sourceList",
-                    "destinationList", *_TAIL),
-    "AggregationEvent": (*_HEAD, "parentID", "childEPCs", "action", "bizStep", "disposition",
-                         "readPoint", "bizLocation", "bizTransactionList", "childQuantityList",
-                         "sourceList", "destinationList", *_TAIL),
-    "TransactionEvent": (*_HEAD, "bizTransactionList", "parentID", "epcList", "action",
-                         "bizStep", "disposition", "readPoint", "bizLocation", "quantityList",
-                         "sourceList", "destinationList", *_TAIL),
-    "TransformationEvent": (*_HEAD, "inputEPCList", "inputQuantityList", "outputEPCList",
-                            "outputQuantityList", "transformationID", "bizStep",
-                            "disposition", "readPoint", "bizLocation", "bizTransactionList",
-                            "sourceList", "destinationList", *_TAIL),
-    "AssociationEvent": (*_HEAD, "parentID", "childEPCs", "childQuantityList", "action",
-                         "bizStep", "disposition", "readPoint", "bizLocation",
-                         "bizTransactionList", "sourceList", "destinationList", *_TAIL),
+    "ObjectEvent": (
+        *_HEAD,
+        "epcList",
+        "action",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "quantityList",
+        "sourceList",
+        "destinationList",
+        *_TAIL,
+    ),
+    "AggregationEvent": (
+        *_HEAD,
+        "parentID",
+        "childEPCs",
+        "action",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "childQuantityList",
+        "sourceList",
+        "destinationList",
+        *_TAIL,
+    ),
+    "TransactionEvent": (
+        *_HEAD,
+        "bizTransactionList",
+        "parentID",
+        "epcList",
+        "action",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "quantityList",
+        "sourceList",
+        "destinationList",
+        *_TAIL,
+    ),
+    "TransformationEvent": (
+        *_HEAD,
+        "inputEPCList",
+        "inputQuantityList",
+        "outputEPCList",
+        "outputQuantityList",
+        "transformationID",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "sourceList",
+        "destinationList",
+        *_TAIL,
+    ),
+    "AssociationEvent": (
+        *_HEAD,
+        "parentID",
+        "childEPCs",
+        "childQuantityList",
+        "action",
+        "bizStep",
+        "disposition",
+        "readPoint",
+        "bizLocation",
+        "bizTransactionList",
+        "sourceList",
+        "destinationList",
+        *_TAIL,
+    ),
 }
 _WRAPPERS = ("extension", "baseExtension")
 _XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 _XSI_NIL = _XSI + "nil"
-_EPCIS_NAMESPACES = frozenset({"urn:epcglobal:epcis:xsd:1", "urn:epcglobal:epcis:xsd:2",
-                               "urn:epcglobal:epcis-query:xsd:1",
-                               "urn:epcglobal:epcis-query:xsd:2",
-                               "urn:epcglobal:epcis-masterdata:xsd:1",
-                               "urn:epcglobal:epcis-masterdata:xsd:2"})
+_EPCIS_NAMESPACES = frozenset(
+    {
+        "urn:epcglobal:epcis:xsd:1",
+        "urn:epcglobal:epcis:xsd:2",
+        "urn:epcglobal:epcis-query:xsd:1",
+        "urn:epcglobal:epcis-query:xsd:2",
+        "urn:epcglobal:epcis-masterdata:xsd:1",
+        "urn:epcglobal:epcis-masterdata:xsd:2",
+    }
+)
 
 
 def _unqualify(root: Element) -> None:
@@ -81,8 +152,7 @@ def parse_xml_document(data: bytes, *, name: str) -> EpcisDocument:
     """Reads and validates one XML document, event by event in document order; raises
     InvalidInput naming file, line, event and field of the first problem."""
     try:
-        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True,
-                                 forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except ParseError as err:
         line = err.position[0] if getattr(err, "position", None) else None
         raise document_error(name, f"not well-formed XML: {err}", line=line) from None
@@ -109,15 +179,25 @@ def parse_xml_document(data: bytes, *, name: str) -> EpcisDocument:
     for index, element in enumerate(elements):
         event_id = _event_id(element)
         if _split(element.tag)[1] not in EVENT_TYPES:
-            raise document_error(name, f"unknown event type <{_split(element.tag)[1]}>",
-                                 event_index=index, event_id=event_id, field_name="type")
+            raise document_error(
+                name,
+                f"unknown event type <{_split(element.tag)[1]}>",
+                event_index=index,
+                event_id=event_id,
+                field_name="type",
+            )
         try:
             event = _event(element, strict=strict)
             validate_event(event, require_zone=False)
             doc.events.append(event)
         except EventProblem as problem:
-            raise document_error(name, problem.message, event_index=index, event_id=event_id,
-                                 field_name=problem.field_name) from None
+            raise document_error(
+                name,
+                problem.message,
+                event_index=index,
+                event_id=event_id,
+                field_name=problem.field_name,
+            ) from None
     return doc
 
 
@@ -169,11 +249,17 @@ def _check_order(kind: str, element: Element) -> None:
         if namespace:
             continue
         if local not in position:
-            raise EventProblem(local, f"unknown element <{local}> in a {kind} (user extensions "
-                                      "must be in their own namespace)")
+            raise EventProblem(
+                local,
+                f"unknown element <{local}> in a {kind} (user extensions "
+                "must be in their own namespace)",
+            )
         if position[local] < last:
-            raise EventProblem(local, f"element <{local}> is out of order: EPCIS 2.0 XML "
-                                      f"requires it before <{last_name}>")
+            raise EventProblem(
+                local,
+                f"element <{local}> is out of order: EPCIS 2.0 XML "
+                f"requires it before <{last_name}>",
+            )
         last, last_name = position[local], local
 
 
@@ -212,8 +298,10 @@ def _read_field(event: Event, local: str, child: Element) -> None:
         member = local.removesuffix("List")
         event[local] = [(c.get("type"), _text(c)) for c in child if c.tag == member]
     elif local == "persistentDisposition":
-        event[local] = {"set": [_text(c) for c in child if c.tag == "set"],
-                        "unset": [_text(c) for c in child if c.tag == "unset"]}
+        event[local] = {
+            "set": [_text(c) for c in child if c.tag == "set"],
+            "unset": [_text(c) for c in child if c.tag == "unset"],
+        }
     elif local == "ilmd":
         event[local] = [_pair(c) for c in _flatten(child)]
     elif local == "sensorElementList":
@@ -232,8 +320,9 @@ def _quantity(element: Element, field_name: str) -> dict[str, str | None]:
         if not isinstance(child.tag, str):
             continue
         if child.tag not in values:
-            raise EventProblem(f"{field_name}.{child.tag}",
-                               f"unknown element <{child.tag}> in a quantity element")
+            raise EventProblem(
+                f"{field_name}.{child.tag}", f"unknown element <{child.tag}> in a quantity element"
+            )
         if child.get(_XSI_NIL) not in ("true", "1"):
             values[child.tag] = _text(child)
     return values
@@ -253,9 +342,15 @@ def _pair(element: Element, parent_namespace: str = "") -> tuple[str, Any]:
     name = expand_name(namespace, local) if namespace else local
     children = [c for c in element if isinstance(c.tag, str)]
     text = _text(element)
-    attributes = [] if text else [
-        (expand_name(*_split(key)) if key.startswith("{") else expand_name(namespace, key), v)
-        for key, v in element.attrib.items() if not key.startswith(_XSI)]
+    attributes = (
+        []
+        if text
+        else [
+            (expand_name(*_split(key)) if key.startswith("{") else expand_name(namespace, key), v)
+            for key, v in element.attrib.items()
+            if not key.startswith(_XSI)
+        ]
+    )
     if children or attributes:
         return name, attributes + [_pair(c, namespace) for c in children]
     return name, text

@@ -28,8 +28,9 @@ def parse_time(text: str, *, require_zone: bool = False) -> datetime:
         tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
     micro = Decimal(fraction or "0") * 1_000_000
     try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute),
-                         int(second or 0), tzinfo=tz)
+        value = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=tz
+        )
     except ValueError as err:
         raise ValueError(f"{text!r} is not a valid date-time: {err}") from None
     return value + timedelta(microseconds=int(micro))

@@ -46,12 +46,12 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
         if action is None:
             raise EventProblem("action", f"action is required in a {kind}")
         if action not in ACTIONS:
-            raise EventProblem("action", f"invalid action {action!r}: must be ADD, OBSERVE or "
-                                         "DELETE")
+            raise EventProblem(
+                "action", f"invalid action {action!r}: must be ADD, OBSERVE or DELETE"
+            )
     elif action is not None:
         raise EventProblem("action", "a TransformationEvent has no action")
-    if kind == "ObjectEvent" and event.get("epcList") is None and event.get(
-            "quantityList") is None:
+    if kind == "ObjectEvent" and event.get("epcList") is None and event.get("quantityList") is None:
         raise EventProblem("epcList", "an ObjectEvent needs an epcList or a quantityList")
 
     get = event.get
@@ -71,22 +71,25 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
     if persistent:
         for part in ("set", "unset"):
             try:
-                persistent[part] = [cbv.normalise(v, cbv.DISPOSITION)
-                                    for v in persistent.get(part, [])]
+                persistent[part] = [
+                    cbv.normalise(v, cbv.DISPOSITION) for v in persistent.get(part, [])
+                ]
             except cbv.VocabularyError as err:
                 raise EventProblem(f"persistentDisposition.{part}", str(err)) from None
     if "bizTransactionList" in event:
-        event["bizTransactionList"] = _normalise_typed(event["bizTransactionList"],
-                                                       "bizTransactionList",
-                                                       cbv.BIZ_TRANSACTION_TYPE)
+        event["bizTransactionList"] = _normalise_typed(
+            event["bizTransactionList"], "bizTransactionList", cbv.BIZ_TRANSACTION_TYPE
+        )
     for name in PARTY_LIST_FIELDS:
         if name in event:
-            event[name] = _normalise_typed(event[name], name, cbv.SOURCE_DEST_TYPE,
-                                           type_required=True)
+            event[name] = _normalise_typed(
+                event[name], name, cbv.SOURCE_DEST_TYPE, type_required=True
+            )
     for value in event.get("certificationInfo") or ():
         if not isinstance(value, str):
-            raise EventProblem("certificationInfo",
-                               f"certificationInfo must be URIs (strings), got {value!r}")
+            raise EventProblem(
+                "certificationInfo", f"certificationInfo must be URIs (strings), got {value!r}"
+            )
 
 
 def _check_time(event: Event, name: str, *, required: bool, require_zone: bool) -> None:
@@ -140,11 +143,13 @@ def _check_quantity(field_name: str, element: dict[str, str | None]) -> None:
         try:
             number = Decimal(quantity)
         except InvalidOperation:
-            raise EventProblem(f"{field_name}.quantity",
-                               f"quantity must be a number, got {quantity!r}") from None
+            raise EventProblem(
+                f"{field_name}.quantity", f"quantity must be a number, got {quantity!r}"
+            ) from None
         if not number.is_finite() or number < 0:
-            raise EventProblem(f"{field_name}.quantity",
-                               f"quantity must be a finite number >= 0, got {quantity!r}")
+            raise EventProblem(
+                f"{field_name}.quantity", f"quantity must be a finite number >= 0, got {quantity!r}"
+            )
     uom = element.get("uom")
     if uom is not None:
         if quantity is None:
@@ -164,8 +169,11 @@ def _normalise_vocab(event: Event, name: str, vocabulary: cbv.Vocabulary) -> Non
 
 
 def _normalise_typed(
-    entries: list[tuple[str | None, str]] | None, name: str, vocabulary: cbv.Vocabulary,
-    *, type_required: bool = False,
+    entries: list[tuple[str | None, str]] | None,
+    name: str,
+    vocabulary: cbv.Vocabulary,
+    *,
+    type_required: bool = False,
 ) -> list[tuple[str | None, str]] | None:
     """Entries with CBV types normalised and values trimmed; every value must be a URI (and,
     when ``type_required``, every entry typed: checked after all values, as it always was)."""

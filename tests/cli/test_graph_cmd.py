@@ -36,8 +36,9 @@ def test_graph_impact_writes_the_file_and_prints_its_path(
     drawn = _drawn_ids(out.read_text(encoding="utf-8"))
 
     report = _answer(loaded_demo, "impact", story.supplier_lot)
-    expected = {v["id"] for key in ("seed_lots", "lots", "shipments", "customers")
-                for v in report[key]}
+    expected = {
+        v["id"] for key in ("seed_lots", "lots", "shipments", "customers") for v in report[key]
+    }
     if len(expected) <= 300:
         assert sorted(drawn) == sorted(expected)
     else:

@@ -42,8 +42,7 @@ def second_store(tmp_path: Path) -> GraphStore:
     opened.close()
 
 
-def test_both_examples_load_to_the_same_graph(store: GraphStore,
-                                              second_store: GraphStore) -> None:
+def test_both_examples_load_to_the_same_graph(store: GraphStore, second_store: GraphStore) -> None:
     a = load_csv_bundle(store, BUNDLE_A)
     b = load_csv_bundle(second_store, BUNDLE_B)
     assert [f.status for f in a.files] == ["loaded"]
@@ -66,10 +65,13 @@ def test_example_values_are_converted_to_our_units_dates_and_words(store: GraphS
     assert lots["FG-0812"].props["status"] == "released"  # FREI
     assert lots["FG-0812"].props["gtin"] == "04012345123456"  # GTIN-13 padded
     assert "(01)04012345123456(10)0812" in lots["FG-0812"].aliases
-    consumed = {(e.source, e.target): (e.qty, e.unit)
-                for e in store.edges_of(["ST-MOLD-0102"], side="in")}
-    assert consumed == {("RM-2291", "ST-MOLD-0102"): (100.0, "kg"),
-                        ("RM-2292", "ST-MOLD-0102"): (150.0, "kg")}
+    consumed = {
+        (e.source, e.target): (e.qty, e.unit) for e in store.edges_of(["ST-MOLD-0102"], side="in")
+    }
+    assert consumed == {
+        ("RM-2291", "ST-MOLD-0102"): (100.0, "kg"),
+        ("RM-2292", "ST-MOLD-0102"): (150.0, "kg"),
+    }
     customer = store.get_nodes(["CUS-PRAXIS"])["CUS-PRAXIS"]
     assert customer.name == "Praxis Dr. Özdemir"  # latin-1 decoded
     assert customer.props["customer_type"] == "clinic"
@@ -83,8 +85,13 @@ def test_reloading_changes_nothing(store: GraphStore) -> None:
     again = load_csv_bundle(store, BUNDLE_A)
     assert store.stats() == before
     totals = again.totals
-    assert (totals.nodes_added, totals.nodes_updated, totals.edges_added,
-            totals.edges_updated, totals.aliases_added) == (0, 0, 0, 0, 0)
+    assert (
+        totals.nodes_added,
+        totals.nodes_updated,
+        totals.edges_added,
+        totals.edges_updated,
+        totals.aliases_added,
+    ) == (0, 0, 0, 0, 0)
     assert totals.nodes_unchanged == first.totals.nodes_added
     assert totals.edges_unchanged == first.totals.edges_added
     # the other export of the same facts is also a no-op on top
@@ -93,17 +100,21 @@ def test_reloading_changes_nothing(store: GraphStore) -> None:
     assert other.totals.edges_added == other.totals.edges_updated == 0
 
 
-def test_references_to_nodes_already_in_the_store_are_accepted(store: GraphStore,
-                                                                tmp_path: Path) -> None:
+def test_references_to_nodes_already_in_the_store_are_accepted(
+    store: GraphStore, tmp_path: Path
+) -> None:
     load_csv_bundle(store, BUNDLE_A)
-    bundle = write(tmp_path / "rework", {
-        "process_steps.csv": "id,step_code\nST-REWORK-1,REWORK\n",
-        # RM-2291 by id, SA-0102 by id, the resin lot also by its certificate alias
-        "consumption.csv": "lot,step,qty,unit\nSA-0102,ST-REWORK-1,100,pcs\n",
-        "production.csv": "step,lot,qty,unit\nST-REWORK-1,SA-0103,100,pcs\n",
-        "lots.csv": "id,material,lot_type\nSA-0103,MAT-VALVE,intermediate\n",
-        "inspections.csv": "id,lot,result\nQC-9,2291,pass\n",
-    })
+    bundle = write(
+        tmp_path / "rework",
+        {
+            "process_steps.csv": "id,step_code\nST-REWORK-1,REWORK\n",
+            # RM-2291 by id, SA-0102 by id, the resin lot also by its certificate alias
+            "consumption.csv": "lot,step,qty,unit\nSA-0102,ST-REWORK-1,100,pcs\n",
+            "production.csv": "step,lot,qty,unit\nST-REWORK-1,SA-0103,100,pcs\n",
+            "lots.csv": "id,material,lot_type\nSA-0103,MAT-VALVE,intermediate\n",
+            "inspections.csv": "id,lot,result\nQC-9,2291,pass\n",
+        },
+    )
     report = load_csv_bundle(store, bundle)
     assert report.rejected == 0, report.files[0].error
     assert report.totals.nodes_added == 3
@@ -113,9 +124,9 @@ def test_references_to_nodes_already_in_the_store_are_accepted(store: GraphStore
     assert [(e.target, e.type.value) for e in material] == [("MAT-VALVE", "OF")]
 
 
-def test_a_bundle_written_from_batches_loads_to_the_same_graph(store: GraphStore,
-                                                              second_store: GraphStore,
-                                                              tmp_path: Path) -> None:
+def test_a_bundle_written_from_batches_loads_to_the_same_graph(
+    store: GraphStore, second_store: GraphStore, tmp_path: Path
+) -> None:
     for batch in Genealogy(scale=0.001, seed=3).batches():
         store.apply_batch(batch)
     write_bundle(tmp_path / "gen", Genealogy(scale=0.001, seed=3).batches())
@@ -124,13 +135,21 @@ def test_a_bundle_written_from_batches_loads_to_the_same_graph(store: GraphStore
     assert snapshot(store) == snapshot(second_store)
 
 
-def test_mapping_file_elsewhere_constants_units_and_tab_delimiter(store: GraphStore,
-                                                                   tmp_path: Path) -> None:
-    bundle = write(tmp_path / "b", {
-        "Teile.tsv": "Nr\tTyp\nMAT-1\tX\n",
-        "Chargen.tsv": "Nr\tMat\tMenge\tME\tDatum\nL-1\tMAT-1\t1.250,5\tGR\t31/12/2025\n",
-    })
-    mapping = write(tmp_path / "m", {"map.toml": """
+def test_mapping_file_elsewhere_constants_units_and_tab_delimiter(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    bundle = write(
+        tmp_path / "b",
+        {
+            "Teile.tsv": "Nr\tTyp\nMAT-1\tX\n",
+            "Chargen.tsv": "Nr\tMat\tMenge\tME\tDatum\nL-1\tMAT-1\t1.250,5\tGR\t31/12/2025\n",
+        },
+    )
+    mapping = (
+        write(
+            tmp_path / "m",
+            {
+                "map.toml": """
 [defaults]
 delimiter = "tab"
 decimal_comma = true
@@ -144,24 +163,37 @@ columns = { Nr = "id", Typ = "material_type" }
 file = "Chargen.tsv"
 columns = { Nr = "id", Mat = "material", Menge = "quantity", ME = "unit", Datum = "produced_at" }
 constants = { status = "quarantined", lot_type = "raw" }
-"""}) / "map.toml"
+"""
+            },
+        )
+        / "map.toml"
+    )
     report = load_csv_bundle(store, bundle, mapping=mapping)
     assert report.rejected == 0, report.files[0].error
     lot = store.get_nodes(["L-1"])["L-1"]
-    assert lot.props == {"material": "MAT-1", "quantity": 1.2505, "unit": "kg",
-                         "produced_at": "2025-12-31", "status": "quarantined",
-                         "lot_type": "raw"}
+    assert lot.props == {
+        "material": "MAT-1",
+        "quantity": 1.2505,
+        "unit": "kg",
+        "produced_at": "2025-12-31",
+        "status": "quarantined",
+        "lot_type": "raw",
+    }
     assert lot.kind is NodeKind.LOT
 
 
 def test_repeated_postings_of_one_pair_add_up_and_exact_duplicate_nodes_are_fine(
-        store: GraphStore, tmp_path: Path) -> None:
-    bundle = write(tmp_path / "b", {
-        "lots.csv": "id,status\nL-1,released\nL-1,released\nL-2,released\n",
-        "process_steps.csv": "id\nS-1\n",
-        "consumption.csv": "lot,step,qty,unit\nL-1,S-1,2,kg\nL-1,S-1,3.5,KGM\n",
-        "production.csv": "step,lot,qty,unit\nS-1,L-2,5.5,kg\n",
-    })
+    store: GraphStore, tmp_path: Path
+) -> None:
+    bundle = write(
+        tmp_path / "b",
+        {
+            "lots.csv": "id,status\nL-1,released\nL-1,released\nL-2,released\n",
+            "process_steps.csv": "id\nS-1\n",
+            "consumption.csv": "lot,step,qty,unit\nL-1,S-1,2,kg\nL-1,S-1,3.5,KGM\n",
+            "production.csv": "step,lot,qty,unit\nS-1,L-2,5.5,kg\n",
+        },
+    )
     report = load_csv_bundle(store, bundle)
     assert report.rejected == 0, report.files[0].error
     (edge,) = store.edges_of(["L-1"], side="out")
@@ -179,8 +211,9 @@ def test_default_mapping_object_is_accepted(store: GraphStore, tmp_path: Path) -
 
 def test_progress_reports_bytes_read_and_then_the_write(store: GraphStore) -> None:
     calls: list[tuple[str, int, int]] = []
-    load_csv_bundle(store, BUNDLE_A, progress=lambda what, done, total: calls.append(
-        (what, done, total)))
+    load_csv_bundle(
+        store, BUNDLE_A, progress=lambda what, done, total: calls.append((what, done, total))
+    )
     total = sum(p.stat().st_size for p in BUNDLE_A.glob("*.csv"))
     reads = [c for c in calls if c[0].startswith("reading")]
     assert reads and reads[-1][1] == reads[-1][2] == total

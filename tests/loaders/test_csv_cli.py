@@ -21,11 +21,19 @@ ROOT = Path(__file__).resolve().parents[2]
 TRACEAPI = str(Path(sys.executable).parent / "traceapi")
 
 
-def run(args: list[str], data_dir: Path, *,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], data_dir: Path, *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TRACEAPI_DATA_DIR": str(data_dir), "TRACEAPI_BACKEND": "embedded"}
-    return subprocess.run([TRACEAPI, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [TRACEAPI, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def counts(data_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
@@ -90,15 +98,19 @@ def test_a_rejected_bundle_exits_2_and_names_the_place(tmp_path: Path) -> None:
     body = json.loads(as_json.stdout)
     assert body["status"] == "rejected"
     assert body["details"]["errors"][0] == {
-        "file": "consumption.csv", "line": 2, "field": "lot",
-        "message": "unknown lot 'L-404': neither in the bundle nor in the store"}
+        "file": "consumption.csv",
+        "line": 2,
+        "field": "lot",
+        "message": "unknown lot 'L-404': neither in the bundle nor in the store",
+    }
     assert counts(data) == ({}, {})
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux /proc")
 def test_a_load_killed_mid_write_leaves_nothing_and_a_rerun_equals_a_clean_load(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     bundle = tmp_path / "bundle"
     generate_bundle(bundle, scale=0.01)
     clean = tmp_path / "clean"
@@ -112,8 +124,13 @@ def test_a_load_killed_mid_write_leaves_nothing_and_a_rerun_equals_a_clean_load(
     wal = crashed / "traceapi.sqlite3-wal"
     baseline = wal.stat().st_size if wal.exists() else 0
     env = {**os.environ, "TRACEAPI_DATA_DIR": str(crashed), "TRACEAPI_BACKEND": "embedded"}
-    process = subprocess.Popen([TRACEAPI, "load", "csv", str(bundle), "--no-check"], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [TRACEAPI, "load", "csv", str(bundle), "--no-check"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     # Wait until the loader has opened and closed the bundle's files (it is then checking
     # references and writing its one transaction), or until the WAL grows, then kill it.
     seen_reading = False
@@ -122,7 +139,8 @@ def test_a_load_killed_mid_write_leaves_nothing_and_a_rerun_equals_a_clean_load(
         reading = _has_open_file_in(process.pid, bundle)
         seen_reading = seen_reading or reading
         if (seen_reading and not reading) or (
-                wal.exists() and wal.stat().st_size > baseline + 64 * 1024):
+            wal.exists() and wal.stat().st_size > baseline + 64 * 1024
+        ):
             time.sleep(0.05)
             break
         time.sleep(0.002)

@@ -14,8 +14,8 @@ GOOD = {
     "suppliers.csv": "id,name\nSUP-1,Acme\n",
     "materials.csv": "id,name\nMAT-1,Resin\n",
     "lots.csv": "id,material,supplier,status,quantity,unit\n"
-                "RAW-1,MAT-1,SUP-1,released,100,kg\n"
-                "OUT-1,MAT-1,,released,90,kg\n",
+    "RAW-1,MAT-1,SUP-1,released,100,kg\n"
+    "OUT-1,MAT-1,,released,90,kg\n",
     "process_steps.csv": "id,step_code,started_at\nSTEP-1,MIX,2026-01-02T08:00:00Z\n",
     "consumption.csv": "lot,step,qty,unit\nRAW-1,STEP-1,95,kg\n",
     "production.csv": "step,lot,qty,unit\nSTEP-1,OUT-1,90,kg\n",
@@ -56,60 +56,117 @@ def test_the_good_bundle_loads(store: GraphStore, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        pytest.param({"consumption": "lot,qty,unit\nRAW-1,95,kg\n"},
-                     ("consumption.csv", 1, "step"), id="missing-required-column"),
-        pytest.param({"process_steps": "id,started_at\nSTEP-1,2026-01-02 08:00\n"
-                                       "STEP-2,yesterday\n"},
-                     ("process_steps.csv", 3, "started_at"), id="unparseable-date"),
-        pytest.param({"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,9x5,kg\n"},
-                     ("consumption.csv", 2, "qty"), id="unparseable-number"),
-        pytest.param({"production": "step,lot,qty,unit\nSTEP-1,OUT-1,-90,kg\n"},
-                     ("production.csv", 2, "qty"), id="negative-quantity"),
-        pytest.param({"shipment_lines": "shipment,lot,qty,unit\nSHP-1,OUT-1,10,furlong\n"},
-                     ("shipment_lines.csv", 2, "unit"), id="unknown-unit"),
-        pytest.param({"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,95,kg\n"
-                                     "RAW-9,STEP-1,1,kg\n"},
-                     ("consumption.csv", 3, "lot"), id="unknown-lot"),
-        pytest.param({"production": "step,lot,qty,unit\nSTEP-9,OUT-1,90,kg\n"},
-                     ("production.csv", 2, "step"), id="unknown-step"),
-        pytest.param({"shipments": "id,destination\nSHP-1,CUS-7\n"},
-                     ("shipments.csv", 2, "destination"), id="unknown-customer"),
-        pytest.param({"lots": GOOD["lots.csv"] + "RAW-1,MAT-1,SUP-1,quarantined,100,kg\n"},
-                     ("lots.csv", 4, "status"), id="duplicate-id-conflicting"),
-        pytest.param({"customers": "id,name\nCUS-1,Hospital\nRAW-1,Oops\n"},
-                     ("lots.csv", 2, "id"), id="same-id-two-kinds"),
-        pytest.param({"consumption": "lot,step,qty,unit\nSTEP-1,STEP-1,1,kg\n"},
-                     ("consumption.csv", 2, "lot"), id="reference-of-wrong-kind"),
-        pytest.param({"lots": "id,status\nRAW-1,FREI\nOUT-1,released\n"},
-                     ("lots.csv", 2, "status"), id="unknown-status"),
-        pytest.param({"materials": "id,gtin\nMAT-1,04012345123452\n"},
-                     ("materials.csv", 2, "gtin"), id="bad-gtin-check-digit"),
-        pytest.param({"consumption": "lot,step,qty\nRAW-1,STEP-1,95\n"},
-                     ("consumption.csv", 2, "unit"), id="quantity-without-unit"),
-        pytest.param({"consumption": "lot,step,qty,unit,qty\nRAW-1,STEP-1,95,kg,1\n"},
-                     ("consumption.csv", 1, "qty"), id="column-twice"),
-        pytest.param({"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,95,kg\n"
-                                     "RAW-1,STEP-1,1,pcs\n"},
-                     ("consumption.csv", 3, "unit"), id="repeated-pair-other-unit"),
-        pytest.param({"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,inf,kg\n"},
-                     ("consumption.csv", 2, "qty"), id="infinite-number"),
-        pytest.param({"consumption": 'lot,step,qty,unit\nRAW-1,"STEP-1,95,kg\n'},
-                     ("consumption.csv", 2, None), id="unterminated-quote"),
+        pytest.param(
+            {"consumption": "lot,qty,unit\nRAW-1,95,kg\n"},
+            ("consumption.csv", 1, "step"),
+            id="missing-required-column",
+        ),
+        pytest.param(
+            {"process_steps": "id,started_at\nSTEP-1,2026-01-02 08:00\nSTEP-2,yesterday\n"},
+            ("process_steps.csv", 3, "started_at"),
+            id="unparseable-date",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,9x5,kg\n"},
+            ("consumption.csv", 2, "qty"),
+            id="unparseable-number",
+        ),
+        pytest.param(
+            {"production": "step,lot,qty,unit\nSTEP-1,OUT-1,-90,kg\n"},
+            ("production.csv", 2, "qty"),
+            id="negative-quantity",
+        ),
+        pytest.param(
+            {"shipment_lines": "shipment,lot,qty,unit\nSHP-1,OUT-1,10,furlong\n"},
+            ("shipment_lines.csv", 2, "unit"),
+            id="unknown-unit",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,95,kg\nRAW-9,STEP-1,1,kg\n"},
+            ("consumption.csv", 3, "lot"),
+            id="unknown-lot",
+        ),
+        pytest.param(
+            {"production": "step,lot,qty,unit\nSTEP-9,OUT-1,90,kg\n"},
+            ("production.csv", 2, "step"),
+            id="unknown-step",
+        ),
+        pytest.param(
+            {"shipments": "id,destination\nSHP-1,CUS-7\n"},
+            ("shipments.csv", 2, "destination"),
+            id="unknown-customer",
+        ),
+        pytest.param(
+            {"lots": GOOD["lots.csv"] + "RAW-1,MAT-1,SUP-1,quarantined,100,kg\n"},
+            ("lots.csv", 4, "status"),
+            id="duplicate-id-conflicting",
+        ),
+        pytest.param(
+            {"customers": "id,name\nCUS-1,Hospital\nRAW-1,Oops\n"},
+            ("lots.csv", 2, "id"),
+            id="same-id-two-kinds",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit\nSTEP-1,STEP-1,1,kg\n"},
+            ("consumption.csv", 2, "lot"),
+            id="reference-of-wrong-kind",
+        ),
+        pytest.param(
+            {"lots": "id,status\nRAW-1,FREI\nOUT-1,released\n"},
+            ("lots.csv", 2, "status"),
+            id="unknown-status",
+        ),
+        pytest.param(
+            {"materials": "id,gtin\nMAT-1,04012345123452\n"},
+            ("materials.csv", 2, "gtin"),
+            id="bad-gtin-check-digit",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty\nRAW-1,STEP-1,95\n"},
+            ("consumption.csv", 2, "unit"),
+            id="quantity-without-unit",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit,qty\nRAW-1,STEP-1,95,kg,1\n"},
+            ("consumption.csv", 1, "qty"),
+            id="column-twice",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,95,kg\nRAW-1,STEP-1,1,pcs\n"},
+            ("consumption.csv", 3, "unit"),
+            id="repeated-pair-other-unit",
+        ),
+        pytest.param(
+            {"consumption": "lot,step,qty,unit\nRAW-1,STEP-1,inf,kg\n"},
+            ("consumption.csv", 2, "qty"),
+            id="infinite-number",
+        ),
+        pytest.param(
+            {"consumption": 'lot,step,qty,unit\nRAW-1,"STEP-1,95,kg\n'},
+            ("consumption.csv", 2, None),
+            id="unterminated-quote",
+        ),
     ],
 )
-def test_each_kind_of_bad_input_is_named(store: GraphStore, tmp_path: Path,
-                                         changes: dict[str, str],
-                                         expected: tuple[str, int, str | None]) -> None:
+def test_each_kind_of_bad_input_is_named(
+    store: GraphStore,
+    tmp_path: Path,
+    changes: dict[str, str],
+    expected: tuple[str, int, str | None],
+) -> None:
     found = errors_of(store, bundle(tmp_path, **changes))
     assert expected in found, found
 
 
 def test_all_errors_are_reported_together(store: GraphStore, tmp_path: Path) -> None:
-    found = errors_of(store, bundle(
-        tmp_path,
-        consumption="lot,step,qty,unit\nRAW-1,STEP-1,-1,kg\nRAW-1,STEP-1,x,kg\n",
-        shipments="id,shipped_at,destination\nSHP-1,31.12.2025,CUS-1\n",
-    ))
+    found = errors_of(
+        store,
+        bundle(
+            tmp_path,
+            consumption="lot,step,qty,unit\nRAW-1,STEP-1,-1,kg\nRAW-1,STEP-1,x,kg\n",
+            shipments="id,shipped_at,destination\nSHP-1,31.12.2025,CUS-1\n",
+        ),
+    )
     assert ("consumption.csv", 2, "qty") in found
     assert ("consumption.csv", 3, "qty") in found
     assert ("shipments.csv", 2, "shipped_at") in found
@@ -123,8 +180,9 @@ def test_undecodable_bytes_name_the_file(store: GraphStore, tmp_path: Path) -> N
 
 
 def test_the_message_carries_file_line_and_field(store: GraphStore, tmp_path: Path) -> None:
-    report = load_csv_bundle(store, bundle(tmp_path, production="step,lot,qty,unit\n"
-                                                                "STEP-1,OUT-1,-90,kg\n"))
+    report = load_csv_bundle(
+        store, bundle(tmp_path, production="step,lot,qty,unit\nSTEP-1,OUT-1,-90,kg\n")
+    )
     assert report.files[0].error is not None
     assert "production.csv:2 [qty]" in report.files[0].error
     assert "negative" in report.files[0].error

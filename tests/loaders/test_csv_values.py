@@ -15,17 +15,25 @@ from loaders.csv_values import datetime_converter, number_converter, scale
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@pytest.mark.parametrize(("text", "comma", "expected"), [
-    ("1234.5", False, 1234.5), ("-0.25", False, -0.25), ("1e3", False, 1000.0),
-    ("1.234,5", True, 1234.5), ("1 234,5", True, 1234.5), ("0,08", True, 0.08),
-    ("500.000", True, 500000.0),
-])
+@pytest.mark.parametrize(
+    ("text", "comma", "expected"),
+    [
+        ("1234.5", False, 1234.5),
+        ("-0.25", False, -0.25),
+        ("1e3", False, 1000.0),
+        ("1.234,5", True, 1234.5),
+        ("1 234,5", True, 1234.5),
+        ("0,08", True, 0.08),
+        ("500.000", True, 500000.0),
+    ],
+)
 def test_numbers(text: str, comma: bool, expected: float) -> None:
     assert number_converter(decimal_comma=comma)(text) == expected
 
 
-@pytest.mark.parametrize(("text", "comma"), [("1,5", False), ("abc", True), ("nan", False),
-                                             ("inf", True), ("", False)])
+@pytest.mark.parametrize(
+    ("text", "comma"), [("1,5", False), ("abc", True), ("nan", False), ("inf", True), ("", False)]
+)
 def test_not_numbers(text: str, comma: bool) -> None:
     with pytest.raises(ValueError):
         number_converter(decimal_comma=comma)(text)
@@ -59,9 +67,13 @@ def test_scaling_is_exact_in_decimal(grams: int, factor: str) -> None:
 
 def test_units_known_synonyms_and_mapping_rules() -> None:
     mapping = BundleMapping.model_validate(
-        {"defaults": {"units": {"G": {"to": "kg", "factor": "0.001"}, "Stk.": "pcs",
-                                "FASS": "drum"}},
-         "extra_units": ["drum"]}).resolve("lots")
+        {
+            "defaults": {
+                "units": {"G": {"to": "kg", "factor": "0.001"}, "Stk.": "pcs", "FASS": "drum"}
+            },
+            "extra_units": ["drum"],
+        }
+    ).resolve("lots")
     assert mapping.unit_of("KG") == ("kg", Decimal(1))
     assert mapping.unit_of("KGM") == ("kg", Decimal(1))
     assert mapping.unit_of("ea") == ("pcs", Decimal(1))

@@ -15,17 +15,38 @@ from tests.conftest import SHARED_DATA
 pytestmark = pytest.mark.slow  # each test starts the console script two or three times
 
 TRACEAPI = str(Path(sys.executable).parent / "traceapi")
-PHARMA = (SHARED_DATA / "openepcis-test-resources" / "1.2" / "EPCIS" / "XML" / "Capture"
-          / "Documents" / "GS1_US_Pharma_Example_2_2_1_1.xml")
-INVALID = (SHARED_DATA / "openepcis-test-resources" / "2.0" / "EPCIS" / "XML" / "Capture"
-           / "Invalid" / "ObjectEvent_with_near_miss_action.xml")
+PHARMA = (
+    SHARED_DATA
+    / "openepcis-test-resources"
+    / "1.2"
+    / "EPCIS"
+    / "XML"
+    / "Capture"
+    / "Documents"
+    / "GS1_US_Pharma_Example_2_2_1_1.xml"
+)
+INVALID = (
+    SHARED_DATA
+    / "openepcis-test-resources"
+    / "2.0"
+    / "EPCIS"
+    / "XML"
+    / "Capture"
+    / "Invalid"
+    / "ObjectEvent_with_near_miss_action.xml"
+)
 
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TRACEAPI_DATA_DIR": str(data_dir), "TRACEAPI_BACKEND": "embedded",
-           "COLUMNS": "200"}
-    return subprocess.run([TRACEAPI, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    env = {
+        **os.environ,
+        "TRACEAPI_DATA_DIR": str(data_dir),
+        "TRACEAPI_BACKEND": "embedded",
+        "COLUMNS": "200",
+    }
+    return subprocess.run(
+        [TRACEAPI, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_load_then_reload_as_json_reports_added_then_unchanged(tmp_path: Path) -> None:

@@ -99,8 +99,12 @@ def _twins() -> list[tuple[Path, Path]]:
     for number in range(1, 5):
         json_path = next((GS1 / "JSON").glob(f"Example_9.6.{number}-*Event.jsonld"))
         pairs.append((json_path, GS1 / "XML" / "Mimasu" / f"Example{number}.xml"))
-    pairs.append((GS1 / "JSON" / "Example-TransactionEvents-2020_07_03y.jsonld",
-                  GS1 / "XML" / "Example-TransactionEvent-2020_07_03y.xml"))
+    pairs.append(
+        (
+            GS1 / "JSON" / "Example-TransactionEvents-2020_07_03y.jsonld",
+            GS1 / "XML" / "Example-TransactionEvent-2020_07_03y.xml",
+        )
+    )
     return pairs
 
 
@@ -113,8 +117,9 @@ def test_twin_list_covers_most_published_pairs() -> None:
     assert len(_twins()) >= 35
 
 
-@pytest.mark.parametrize("path", [p for p in _documents() if p.name not in EXPECTED_REJECTIONS],
-                         ids=_label)
+@pytest.mark.parametrize(
+    "path", [p for p in _documents() if p.name not in EXPECTED_REJECTIONS], ids=_label
+)
 def test_loader_items_equal_validated_models(path: Path) -> None:
     """The loader builds nodes and edges without per-object validation (speed); they must be
     exactly what validation would give."""

@@ -40,14 +40,23 @@ PALLET_ID = f"(00){with_check_digit('04012345000000001')}"
 
 
 def document(*events: dict[str, Any]) -> bytes:
-    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-                       "creationDate": "2024-01-01T00:00:00Z",
-                       "epcisBody": {"eventList": list(events)}}).encode()
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2024-01-01T00:00:00Z",
+            "epcisBody": {"eventList": list(events)},
+        }
+    ).encode()
 
 
 def event(kind: str = "ObjectEvent", **fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {"type": kind, "eventTime": "2024-03-01T10:00:00.000+01:00",
-                            "eventTimeZoneOffset": "+01:00"}
+    base: dict[str, Any] = {
+        "type": kind,
+        "eventTime": "2024-03-01T10:00:00.000+01:00",
+        "eventTimeZoneOffset": "+01:00",
+    }
     if kind != "TransformationEvent":
         base["action"] = "OBSERVE"
     base.update(fields)
@@ -55,18 +64,26 @@ def event(kind: str = "ObjectEvent", **fields: Any) -> dict[str, Any]:
 
 
 def shipping(lot: str, source: str, destination: str, desadv: str, time: str) -> dict[str, Any]:
-    return event(bizStep="shipping", eventTime=time,
-                 quantityList=[{"epcClass": lot, "quantity": 5, "uom": "KGM"}],
-                 bizTransactionList=[{"type": "desadv", "bizTransaction": desadv}],
-                 sourceList=[{"type": "owning_party", "source": source}],
-                 destinationList=[{"type": "owning_party", "destination": destination}])
+    return event(
+        bizStep="shipping",
+        eventTime=time,
+        quantityList=[{"epcClass": lot, "quantity": 5, "uom": "KGM"}],
+        bizTransactionList=[{"type": "desadv", "bizTransaction": desadv}],
+        sourceList=[{"type": "owning_party", "source": source}],
+        destinationList=[{"type": "owning_party", "destination": destination}],
+    )
 
 
 def transformation(event_id: str | None = None, output_qty: int = 452) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "inputQuantityList": [{"epcClass": LOT_A, "quantity": 500, "uom": "KGM"}],
-        "outputQuantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.044444.OUT1",
-                                "quantity": output_qty, "uom": "KGM"}],
+        "outputQuantityList": [
+            {
+                "epcClass": "urn:epc:class:lgtin:4012345.044444.OUT1",
+                "quantity": output_qty,
+                "uom": "KGM",
+            }
+        ],
         "bizStep": "commissioning",
         "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.7"},
     }
@@ -92,9 +109,19 @@ def apply(store: EmbeddedStore, data: bytes, name: str = "doc.json") -> list[str
 
 # -- error declarations ----------------------------------------------------------------------
 
+
 def test_error_declared_in_the_same_document_is_not_mapped(store: EmbeddedStore) -> None:
-    load_files(store, [SHARED_DATA / "gs1-epcis" / "JSON" / "WithErrorDeclaration"
-                       / "ErrorDeclarationAndCorrectiveEvent.jsonld"], parse_epcis_file)
+    load_files(
+        store,
+        [
+            SHARED_DATA
+            / "gs1-epcis"
+            / "JSON"
+            / "WithErrorDeclaration"
+            / "ErrorDeclarationAndCorrectiveEvent.jsonld"
+        ],
+        parse_epcis_file,
+    )
     steps = {n.props["event_id"]: n for n in store.list_nodes(kind=NodeKind.PROCESS_STEP)}
     declared = steps["urn:uuid:374d95fc-9457-4a51-bd6a-0bba133845a8"]
     corrective = steps["urn:uuid:404d95fc-9457-4a51-bd6a-0bba133845a8"]
@@ -112,11 +139,14 @@ def test_error_declared_later_marks_the_stored_step_and_its_edges(store: Embedde
     assert len(store.edges_of([step_id], side="both", types=FLOW_EDGE_TYPES)) == 2
 
     declared = copy.deepcopy(original)
-    declared["errorDeclaration"] = {"declarationTime": "2024-03-02T00:00:00Z",
-                                    "reason": "incorrect_data",
-                                    "correctiveEventIDs": ["urn:uuid:e2"]}
-    warnings = apply(store, document(declared, transformation("urn:uuid:e2", 500)),
-                     "declaration.json")
+    declared["errorDeclaration"] = {
+        "declarationTime": "2024-03-02T00:00:00Z",
+        "reason": "incorrect_data",
+        "correctiveEventIDs": ["urn:uuid:e2"],
+    }
+    warnings = apply(
+        store, document(declared, transformation("urn:uuid:e2", 500)), "declaration.json"
+    )
 
     steps = {n.props["event_id"]: n for n in store.list_nodes(kind=NodeKind.PROCESS_STEP)}
     assert steps["urn:uuid:e1"].id == step_id
@@ -138,6 +168,7 @@ def test_a_declaration_without_a_stored_original_changes_no_flow(store: Embedded
 
 
 # -- duplicates and idempotency --------------------------------------------------------------
+
 
 def test_duplicate_events_in_one_document_are_mapped_once() -> None:
     first = transformation("urn:uuid:a")
@@ -161,26 +192,37 @@ def test_event_hash_changes_when_a_value_changes() -> None:
 
 def test_seven_published_serialisations_share_one_hash() -> None:
     folder = SHARED_DATA / "gs1-epcis" / "XML" / "WithEventHashID"
-    hashes = {event_hash(read_document(p.read_bytes(), name=p.name).events[0])
-              for p in folder.iterdir()}
+    hashes = {
+        event_hash(read_document(p.read_bytes(), name=p.name).events[0]) for p in folder.iterdir()
+    }
     assert len(hashes) == 1
 
 
 # -- shipments -------------------------------------------------------------------------------
 
+
 def test_onward_shipment_by_a_distributor_reaches_its_customer(store: EmbeddedStore) -> None:
-    apply(store, document(shipping(LOT_A, MAKER, DISTRIBUTOR, "urn:example:desadv:1",
-                                   "2024-03-01T10:00:00Z")), "ship1.json")
-    apply(store, document(shipping(LOT_A, DISTRIBUTOR, HOSPITAL, "urn:example:desadv:2",
-                                   "2024-03-05T10:00:00Z")), "ship2.json")
+    apply(
+        store,
+        document(
+            shipping(LOT_A, MAKER, DISTRIBUTOR, "urn:example:desadv:1", "2024-03-01T10:00:00Z")
+        ),
+        "ship1.json",
+    )
+    apply(
+        store,
+        document(
+            shipping(LOT_A, DISTRIBUTOR, HOSPITAL, "urn:example:desadv:2", "2024-03-05T10:00:00Z")
+        ),
+        "ship2.json",
+    )
     distributor = DISTRIBUTOR_ID
     hospital = HOSPITAL_ID
     downstream = set(store.reach([LOT_A_ID], direction=Direction.FORWARD).ids)
     assert {"urn:example:desadv:1", "urn:example:desadv:2", distributor, hospital} <= downstream
     onward = store.edges_of(["urn:example:desadv:2"], types=frozenset({EdgeType.SHIPPED_FROM}))
     assert [e.target for e in onward] == [distributor]
-    assert store.edges_of(["urn:example:desadv:1"],
-                          types=frozenset({EdgeType.SHIPPED_FROM})) == []
+    assert store.edges_of(["urn:example:desadv:1"], types=frozenset({EdgeType.SHIPPED_FROM})) == []
     shipment = store.get_nodes(["urn:example:desadv:1"])["urn:example:desadv:1"]
     assert shipment.kind is NodeKind.SHIPMENT
     assert shipment.props["shipped_at"] == "2024-03-01T10:00:00.000Z"
@@ -188,10 +230,18 @@ def test_onward_shipment_by_a_distributor_reaches_its_customer(store: EmbeddedSt
 
 def test_shipping_a_pallet_ships_its_contents(store: EmbeddedStore) -> None:
     pallet = PALLET
-    pack = event("AggregationEvent", action="ADD", bizStep="packing", parentID=pallet,
-                 childQuantityList=[{"epcClass": LOT_A, "quantity": 5, "uom": "KGM"}])
-    ship = event(bizStep="departing", epcList=[pallet],
-                 destinationList=[{"type": "possessing_party", "destination": HOSPITAL}])
+    pack = event(
+        "AggregationEvent",
+        action="ADD",
+        bizStep="packing",
+        parentID=pallet,
+        childQuantityList=[{"epcClass": LOT_A, "quantity": 5, "uom": "KGM"}],
+    )
+    ship = event(
+        bizStep="departing",
+        epcList=[pallet],
+        destinationList=[{"type": "possessing_party", "destination": HOSPITAL}],
+    )
     apply(store, document(pack, ship))
     downstream = store.reach([LOT_A_ID], direction=Direction.FORWARD)
     kinds = dict(zip(downstream.ids, downstream.kinds, strict=True))
@@ -204,51 +254,69 @@ def test_unpacking_records_removal_on_the_containment_edge(store: EmbeddedStore)
     pallet = PALLET
     child = "urn:epc:id:sgtin:4012345.012345.77"
     pack = event("AggregationEvent", action="ADD", parentID=pallet, childEPCs=[child])
-    unpack = event("AggregationEvent", action="DELETE", parentID=pallet,
-                   eventTime="2024-03-02T10:00:00Z")
+    unpack = event(
+        "AggregationEvent", action="DELETE", parentID=pallet, eventTime="2024-03-02T10:00:00Z"
+    )
     apply(store, document(pack), "pack.json")
     apply(store, document(unpack), "unpack.json")
-    edges = store.edges_of([PALLET_ID], side="in",
-                           types=frozenset({EdgeType.PACKED_IN}))
+    edges = store.edges_of([PALLET_ID], side="in", types=frozenset({EdgeType.PACKED_IN}))
     assert len(edges) == 1
     assert edges[0].props["packed_at"] == "2024-03-01T09:00:00.000Z"
     assert edges[0].props["removed_at"] == "2024-03-02T10:00:00.000Z"
 
 
 def test_transaction_naming_a_known_shipment_adds_its_objects(store: EmbeddedStore) -> None:
-    apply(store, document(shipping(LOT_A, MAKER, DISTRIBUTOR, "urn:example:desadv:9",
-                                   "2024-03-01T10:00:00Z")))
+    apply(
+        store,
+        document(
+            shipping(LOT_A, MAKER, DISTRIBUTOR, "urn:example:desadv:9", "2024-03-01T10:00:00Z")
+        ),
+    )
     extra = "urn:epc:class:lgtin:4012345.012345.LOTB"
-    transaction = event("TransactionEvent", action="ADD",
-                        bizTransactionList=[{"type": "desadv",
-                                             "bizTransaction": "urn:example:desadv:9"}],
-                        quantityList=[{"epcClass": extra, "quantity": 1}])
+    transaction = event(
+        "TransactionEvent",
+        action="ADD",
+        bizTransactionList=[{"type": "desadv", "bizTransaction": "urn:example:desadv:9"}],
+        quantityList=[{"epcClass": extra, "quantity": 1}],
+    )
     apply(store, document(transaction), "transaction.json")
-    shipped = {e.source for e in store.edges_of(["urn:example:desadv:9"], side="in",
-                                                 types=frozenset({EdgeType.SHIPPED_IN}))}
+    shipped = {
+        e.source
+        for e in store.edges_of(
+            ["urn:example:desadv:9"], side="in", types=frozenset({EdgeType.SHIPPED_IN})
+        )
+    }
     assert shipped == {LOT_A_ID, "(01)04012345123456(10)LOTB"}
 
 
 def test_unit_lot_comes_from_commissioning_ilmd_in_an_earlier_file(store: EmbeddedStore) -> None:
     unit = "urn:epc:id:sgtin:4012345.012345.900"
-    commission = event(action="ADD", bizStep="commissioning", epcList=[unit],
-                       ilmd={"cbvmda:lotNumber": "LOTA"})
+    commission = event(
+        action="ADD", bizStep="commissioning", epcList=[unit], ilmd={"cbvmda:lotNumber": "LOTA"}
+    )
     commission["@context"] = [{"cbvmda": "urn:epcglobal:cbv:mda:"}]
     assert apply(store, document(commission), "commission.json") == []
-    ship = event(bizStep="shipping", epcList=[unit],
-                 destinationList=[{"type": "owning_party", "destination": HOSPITAL}])
+    ship = event(
+        bizStep="shipping",
+        epcList=[unit],
+        destinationList=[{"type": "owning_party", "destination": HOSPITAL}],
+    )
     warnings = apply(store, document(ship), "ship.json")
     assert not any("no known lot" in w for w in warnings)
-    assert HOSPITAL_ID in store.reach([LOT_A_ID],
-                                                        direction=Direction.FORWARD).ids
+    assert HOSPITAL_ID in store.reach([LOT_A_ID], direction=Direction.FORWARD).ids
     alone = parse_epcis_document(document(ship), name="ship.json")[1]
     assert any("no known lot" in w for w in alone)
 
 
 def test_association_annotates_and_adds_no_flow() -> None:
     child = "urn:epc:id:sgtin:4012345.012345.901"
-    association = event("AssociationEvent", action="ADD", parentID="urn:epc:id:giai:4000001.111",
-                        childEPCs=[child], bizStep="assembling")
+    association = event(
+        "AssociationEvent",
+        action="ADD",
+        parentID="urn:epc:id:giai:4000001.111",
+        childEPCs=[child],
+        bizStep="assembling",
+    )
     batch, _ = parse_epcis_document(document(association), name="a.json")
     assert [e for e in batch.edges if e.type in FLOW_EDGE_TYPES] == []
     unit = next(n for n in batch.nodes if n.kind is NodeKind.UNIT)
@@ -257,18 +325,31 @@ def test_association_annotates_and_adds_no_flow() -> None:
 
 # -- CBV spellings ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("spelling", [
-    "shipping", "urn:epcglobal:cbv:bizstep:shipping", "https://ref.gs1.org/cbv/BizStep-shipping",
-    "cbv:BizStep-shipping", "https://gs1.org/voc/BizStep-shipping", " shipping "])
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "shipping",
+        "urn:epcglobal:cbv:bizstep:shipping",
+        "https://ref.gs1.org/cbv/BizStep-shipping",
+        "cbv:BizStep-shipping",
+        "https://gs1.org/voc/BizStep-shipping",
+        " shipping ",
+    ],
+)
 def test_biz_step_spellings_normalise_to_one_word(spelling: str) -> None:
     assert normalise(spelling, BIZ_STEP) == "shipping"
 
 
 def test_user_vocabulary_uris_are_kept_and_unknown_cbv_words_refused() -> None:
     assert normalise("https://example.com/steps/sterilising", BIZ_STEP) == (
-        "https://example.com/steps/sterilising")
+        "https://example.com/steps/sterilising"
+    )
     assert normalise("urn:epcglobal:cbv:disp:in_transit", DISPOSITION) == "in_transit"
-    for bad in ("sterilising", "urn:epcglobal:cbv:bizstep:sterilising",
-                "https://ref.gs1.org/cbv/BizStep-sterilising"):
+    for bad in (
+        "sterilising",
+        "urn:epcglobal:cbv:bizstep:sterilising",
+        "https://ref.gs1.org/cbv/BizStep-sterilising",
+    ):
         with pytest.raises(VocabularyError):
             normalise(bad, BIZ_STEP)

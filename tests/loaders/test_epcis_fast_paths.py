@@ -21,14 +21,25 @@ from traceapi.errors import InvalidInput
 from traceapi.gc_pause import collector_paused
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
-VOCABULARIES = [cbv.BIZ_STEP, cbv.DISPOSITION, cbv.BIZ_TRANSACTION_TYPE, cbv.SOURCE_DEST_TYPE,
-                cbv.ERROR_REASON]
+VOCABULARIES = [
+    cbv.BIZ_STEP,
+    cbv.DISPOSITION,
+    cbv.BIZ_TRANSACTION_TYPE,
+    cbv.SOURCE_DEST_TYPE,
+    cbv.ERROR_REASON,
+]
 
 
 def _document(*events: dict[str, Any]) -> bytes:
-    return json.dumps({"@context": CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-                       "creationDate": "2024-01-01T00:00:00Z",
-                       "epcisBody": {"eventList": list(events)}}).encode()
+    return json.dumps(
+        {
+            "@context": CONTEXT,
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2024-01-01T00:00:00Z",
+            "epcisBody": {"eventList": list(events)},
+        }
+    ).encode()
 
 
 def _event(**fields: Any) -> dict[str, Any]:
@@ -64,12 +75,15 @@ def test_check_digit_refuses_what_is_not_ascii_digits(payload: str) -> None:
         _check_digit_number(payload)
 
 
-@pytest.mark.parametrize("urn", [
-    "urn:epc:id:sgtin:٤٠١٢٣٤٥.011111.1",  # Arabic-Indic digits pass str.isdigit
-    "urn:epc:id:sscc:4012345.00000x0001",  # the serial reference joins the check digit
-    "urn:epc:id:pgln:4012345.0000x",
-    "urn:epc:idpat:sgtin:4012345.0111x1.*",
-])
+@pytest.mark.parametrize(
+    "urn",
+    [
+        "urn:epc:id:sgtin:٤٠١٢٣٤٥.011111.1",  # Arabic-Indic digits pass str.isdigit
+        "urn:epc:id:sscc:4012345.00000x0001",  # the serial reference joins the check digit
+        "urn:epc:id:pgln:4012345.0000x",
+        "urn:epc:idpat:sgtin:4012345.0111x1.*",
+    ],
+)
 def test_epcs_with_non_digit_keys_are_rejected_naming_the_field(urn: str) -> None:
     data = _document(_event(type="ObjectEvent", action="OBSERVE", epcList=[urn]))
     with pytest.raises(InvalidInput, match="event #0.*field epcList") as err:
@@ -87,8 +101,12 @@ def test_a_cached_epc_is_shared_and_cannot_change() -> None:
 
 
 def test_a_null_epc_list_reads_as_absent_instead_of_crashing() -> None:
-    aggregation = _event(type="AggregationEvent", action="ADD", childEPCs=None,
-                         parentID="urn:epc:id:sscc:4012345.0000000001")
+    aggregation = _event(
+        type="AggregationEvent",
+        action="ADD",
+        childEPCs=None,
+        parentID="urn:epc:id:sscc:4012345.0000000001",
+    )
     batch, _ = parse_epcis_document(_document(aggregation), name="d.json")
     assert [n.id for n in batch.nodes] == ["(00)040123450000000016"]
 
@@ -100,16 +118,36 @@ def test_builder_objects_equal_validated_models_and_accept_assignment() -> None:
     b.node("step", NodeKind.PROCESS_STEP)
     b.edge("lot", EdgeType.CONSUMED_BY, "step", qty=2.0, unit="KGM", event="e1")
     b.edge("lot", EdgeType.CONSUMED_BY, "step", qty=2.0, unit="KGM", event="e1")  # same event
-    b.edge("lot", EdgeType.CONSUMED_BY, "step", qty=3.0, unit="KGM", event="e2",
-           props={"a": 1, "b": None})
+    b.edge(
+        "lot",
+        EdgeType.CONSUMED_BY,
+        "step",
+        qty=3.0,
+        unit="KGM",
+        event="e2",
+        props={"a": 1, "b": None},
+    )
     batch = b.to_batch()
     assert batch.nodes == [
-        Node(id="lot", kind=NodeKind.LOT, name="Lot", aliases=["urn:a", "urn:b"],
-             props={"gtin": "1", "lot_number": "7"}),
+        Node(
+            id="lot",
+            kind=NodeKind.LOT,
+            name="Lot",
+            aliases=["urn:a", "urn:b"],
+            props={"gtin": "1", "lot_number": "7"},
+        ),
         Node(id="step", kind=NodeKind.PROCESS_STEP),
     ]
-    assert batch.edges == [Edge(source="lot", target="step", type=EdgeType.CONSUMED_BY,
-                                qty=5.0, unit="KGM", props={"a": 1})]
+    assert batch.edges == [
+        Edge(
+            source="lot",
+            target="step",
+            type=EdgeType.CONSUMED_BY,
+            qty=5.0,
+            unit="KGM",
+            props={"a": 1},
+        )
+    ]
     node = batch.nodes[0]
     node.name = "Renamed"
     assert node.model_dump()["name"] == "Renamed"
@@ -138,9 +176,16 @@ def test_loading_leaves_the_collector_on_after_success_and_after_rejection() -> 
     parse_epcis_document(synthetic_document(30), name="s.json")
     assert gc.isenabled()
     with pytest.raises(InvalidInput):
-        parse_epcis_document(_document(_event(type="ObjectEvent", action="JUMP",
-                                              epcList=["urn:epc:id:sscc:4012345.0000000001"])),
-                             name="bad.json")
+        parse_epcis_document(
+            _document(
+                _event(
+                    type="ObjectEvent",
+                    action="JUMP",
+                    epcList=["urn:epc:id:sscc:4012345.0000000001"],
+                )
+            ),
+            name="bad.json",
+        )
     assert gc.isenabled()
 
 
@@ -151,8 +196,15 @@ def test_synthetic_document_maps_every_event_into_the_expected_graph() -> None:
         kinds[node.kind] = kinds.get(node.kind, 0) + 1
     # per 3 events: 2 units + their lot, a raw and a finished lot, a step, a shipment;
     # 3 materials, 1 work centre and 50 customers overall
-    assert kinds == {"Unit": 200, "Lot": 300, "Material": 3, "ProcessStep": 100,
-                     "Equipment": 1, "Shipment": 100, "Customer": 50}
+    assert kinds == {
+        "Unit": 200,
+        "Lot": 300,
+        "Material": 3,
+        "ProcessStep": 100,
+        "Equipment": 1,
+        "Shipment": 100,
+        "Customer": 50,
+    }
     # per 3 events: lot OF material + 2 HAS_UNIT + 2 unit OF; 2 lots OF material, CONSUMED_BY,
     # PRODUCED, ON; SHIPPED_IN, DELIVERED_TO
     assert len(batch.edges) == 100 * (5 + 5 + 2)

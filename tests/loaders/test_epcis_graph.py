@@ -18,8 +18,16 @@ from traceapi.store.base import Direction
 from traceapi.store.embedded import EmbeddedStore
 
 GS1 = SHARED_DATA / "gs1-epcis"
-PHARMA = (SHARED_DATA / "openepcis-test-resources" / "1.2" / "EPCIS" / "XML" / "Capture"
-          / "Documents" / "GS1_US_Pharma_Example_2_2_1_1.xml")
+PHARMA = (
+    SHARED_DATA
+    / "openepcis-test-resources"
+    / "1.2"
+    / "EPCIS"
+    / "XML"
+    / "Capture"
+    / "Documents"
+    / "GS1_US_Pharma_Example_2_2_1_1.xml"
+)
 
 
 def gtin(company_prefix: str, item_ref: str) -> str:
@@ -55,6 +63,7 @@ def reach(store: EmbeddedStore, seed: str, direction: Direction) -> set[str]:
 
 # -- the published examples --------------------------------------------------------------------
 
+
 def test_gs1_classic_identifiers_are_mapped_to_element_strings() -> None:
     batch, _ = parse_epcis_file(GS1 / "JSON" / "Example_9.6.3-AggregationEvent.jsonld")
     ids = {n.id for n in batch.nodes}
@@ -64,10 +73,15 @@ def test_gs1_classic_identifiers_are_mapped_to_element_strings() -> None:
     assert gtin("0614141", "107346") == "10614141073464"
 
 
-@pytest.mark.parametrize("path", [GS1 / "JSON" / "Example_9.6.4-TransformationEvent.jsonld",
-                                  GS1 / "XML" / "Mimasu" / "Example4.xml"], ids=lambda p: p.name)
-def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore,
-                                                          path: Path) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        GS1 / "JSON" / "Example_9.6.4-TransformationEvent.jsonld",
+        GS1 / "XML" / "Mimasu" / "Example4.xml",
+    ],
+    ids=lambda p: p.name,
+)
+def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore, path: Path) -> None:
     load(store, path)
     output = f"(01){gtin('4012345', '077889')}(21)25"
     upstream = reach(store, output, Direction.BACKWARD)
@@ -82,8 +96,10 @@ def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore,
     assert len(lot_less) == 1
     steps = store.list_nodes(kind=NodeKind.PROCESS_STEP)
     assert len(steps) == 1 and steps[0].id in upstream
-    consumed = {e.source: (e.qty, e.unit) for e in store.edges_of(
-        [steps[0].id], side="in", types=frozenset({EdgeType.CONSUMED_BY}))}
+    consumed = {
+        e.source: (e.qty, e.unit)
+        for e in store.edges_of([steps[0].id], side="in", types=frozenset({EdgeType.CONSUMED_BY}))
+    }
     assert consumed[f"(01){gtin('4012345', '011111')}(10)4444"] == (10.0, "KGM")
     assert consumed[f"(01){gtin('0614141', '077777')}(10)987"] == (30.0, "EA")
     assert consumed[lot_less[0]] == (220.0, "EA")
@@ -97,8 +113,10 @@ def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore,
 def test_aggregation_pallet_holds_its_children(store: EmbeddedStore) -> None:
     load(store, GS1 / "XML" / "Mimasu" / "Example3.xml")
     pallet = "(00)106141412345678908"
-    packed = {e.source: (e.qty, e.unit) for e in store.edges_of(
-        [pallet], side="in", types=frozenset({EdgeType.PACKED_IN}))}
+    packed = {
+        e.source: (e.qty, e.unit)
+        for e in store.edges_of([pallet], side="in", types=frozenset({EdgeType.PACKED_IN}))
+    }
     lot = f"(01){gtin('4012345', '012345')}(10)998877"
     assert packed[lot] == (200.5, "KGM")
     assert packed["(01)10614141073464(21)2017"] == (1.0, "EA")
@@ -122,8 +140,7 @@ def test_receiving_makes_a_supplier_lot(store: EmbeddedStore) -> None:
     assert supplier.id in reach(store, lot, Direction.BACKWARD)
 
 
-def test_pharma_chain_reaches_the_wholesaler_and_reloads_unchanged(store: EmbeddedStore
-                                                                   ) -> None:
+def test_pharma_chain_reaches_the_wholesaler_and_reloads_unchanged(store: EmbeddedStore) -> None:
     first = load(store, PHARMA)[0]
     lot = store.resolve("urn:epc:class:lgtin:030001.0012345.A123")
     assert lot == f"(01){gtin('030001', '0012345')}(10)A123"
@@ -163,18 +180,31 @@ def test_the_seven_serialisations_of_one_event_store_one(store: EmbeddedStore) -
     assert stats_after_all.edge_total == outcomes[0].result.edges_added
 
 
-def test_master_data_document_names_parties_stored_earlier(store: EmbeddedStore,
-                                                          tmp_path: Path) -> None:
+def test_master_data_document_names_parties_stored_earlier(
+    store: EmbeddedStore, tmp_path: Path
+) -> None:
     party = "urn:epc:id:sgln:0614141.00777.0"
-    shipping = {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
-                "eventTime": "2024-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00",
-                "epcList": ["urn:epc:id:sscc:0614141.1234567890"],
-                "destinationList": [{"type": "owning_party", "destination": party}]}
+    shipping = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "eventTime": "2024-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": ["urn:epc:id:sscc:0614141.1234567890"],
+        "destinationList": [{"type": "owning_party", "destination": party}],
+    }
     events = tmp_path / "events.json"
-    events.write_text(json.dumps({
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
-        "epcisBody": {"eventList": [shipping]}}))
+    events.write_text(
+        json.dumps(
+            {
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2024-01-01T00:00:00Z",
+                "epcisBody": {"eventList": [shipping]},
+            }
+        )
+    )
     master = tmp_path / "master.xml"
     master.write_text(
         '<epcismd:EPCISMasterDataDocument xmlns:epcismd="urn:epcglobal:epcis-masterdata:xsd:2"'
@@ -183,8 +213,9 @@ def test_master_data_document_names_parties_stored_earlier(store: EmbeddedStore,
         f'<VocabularyElement id="{party}">'
         '<attribute id="urn:epcglobal:cbv:mda#name">Clinic North</attribute>'
         '<attribute id="urn:epcglobal:cbv:mda#city">Lyon</attribute>'
-        '</VocabularyElement></VocabularyElementList></Vocabulary></VocabularyList>'
-        '</EPCISBody></epcismd:EPCISMasterDataDocument>')
+        "</VocabularyElement></VocabularyElementList></Vocabulary></VocabularyList>"
+        "</EPCISBody></epcismd:EPCISMasterDataDocument>"
+    )
     load(store, events)
     outcome = load(store, master)[0]
     customer = f"customer:(414){gln('0614141', '00777')}"

@@ -22,18 +22,19 @@ EXPECTED: dict[str, tuple[int | None, str, str]] = {
     "Combination_of_multiple_invalid_fields.json": (0, "bizStep", "transforming"),
     "Combination_of_non_standard_bizStep_and_disposition.json": (0, "bizStep", "transforming"),
     "EPCISDocument_without_context.json": (None, "@context", "@context is missing"),
-    "ObjectEvent_with_ilmd_field_without_namespace.json": (0, "ilmd.materialType",
-                                                           "no namespace"),
+    "ObjectEvent_with_ilmd_field_without_namespace.json": (0, "ilmd.materialType", "no namespace"),
     "ObjectEvent_with_invalid_action.json": (0, "action", "'CREATE'"),
     "ObjectEvent_with_invalid_certificationInfo.json": (0, "certificationInfo", "URIs"),
     "ObjectEvent_with_invalid_eventTime_format.json": (0, "eventTime", "22-07-2026"),
     "ObjectEvent_with_non_standard_bizStep.json": (0, "bizStep", "non-standard bizStep"),
-    "ObjectEvent_with_non_standard_bizStep_in_second_event.json": (1, "bizStep",
-                                                                   "'transforming'"),
+    "ObjectEvent_with_non_standard_bizStep_in_second_event.json": (1, "bizStep", "'transforming'"),
     "ObjectEvent_with_non_standard_disposition.json": (0, "disposition", "'in_transport'"),
     "ObjectEvent_with_quantity_as_text.json": (0, "quantityList.quantity", "'twenty'"),
-    "ObjectEvent_with_unknown_field_in_quantityList.json": (0, "quantityList.weight",
-                                                            "unknown field 'weight'"),
+    "ObjectEvent_with_unknown_field_in_quantityList.json": (
+        0,
+        "quantityList.weight",
+        "unknown field 'weight'",
+    ),
     "ObjectEvent_without_action_and_eventTime.json": (0, "eventTime", "required"),
     "ObjectEvent_without_identifier_list.json": (0, "epcList", "epcList or a quantityList"),
     "ObjectEvent_bare_event_without_action.xml": (0, "action", "action is required"),
@@ -91,8 +92,13 @@ def test_rejected_file_stores_nothing_while_good_files_load(tmp_path: Path) -> N
 
 
 def test_an_invalid_event_late_in_a_file_rejects_the_whole_file(tmp_path: Path) -> None:
-    doc = (CAPTURE / "JSON" / "Capture" / "Invalid"
-           / "ObjectEvent_with_non_standard_bizStep_in_second_event.json")
+    doc = (
+        CAPTURE
+        / "JSON"
+        / "Capture"
+        / "Invalid"
+        / "ObjectEvent_with_non_standard_bizStep_in_second_event.json"
+    )
     store = EmbeddedStore(tmp_path / "s.sqlite")
     try:
         report = load_files(store, [doc], parse_epcis_file)
@@ -112,8 +118,9 @@ def test_an_invalid_event_late_in_a_file_rejects_the_whole_file(tmp_path: Path) 
         (b"hello", None, "neither XML nor JSON"),
     ],
 )
-def test_malformed_bytes_are_rejected_without_a_crash(tmp_path: Path, text: bytes,
-                                                       field: str | None, phrase: str) -> None:
+def test_malformed_bytes_are_rejected_without_a_crash(
+    tmp_path: Path, text: bytes, field: str | None, phrase: str
+) -> None:
     path = tmp_path / "doc.bin"
     path.write_bytes(text)
     with pytest.raises(InvalidInput) as caught:
@@ -131,9 +138,13 @@ QUERY_INVALID = {
 }
 
 
-@pytest.mark.parametrize("path", sorted(
-    p for syntax in ("JSON", "XML") for p in (CAPTURE / syntax / "Query" / "Invalid").iterdir()),
-    ids=_label)
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p for syntax in ("JSON", "XML") for p in (CAPTURE / syntax / "Query" / "Invalid").iterdir()
+    ),
+    ids=_label,
+)
 def test_invalid_query_result_documents_are_rejected(path: Path) -> None:
     field, phrase = QUERY_INVALID[path.name]
     with pytest.raises(InvalidInput) as caught:
@@ -142,9 +153,16 @@ def test_invalid_query_result_documents_are_rejected(path: Path) -> None:
     assert phrase in caught.value.message
 
 
-@pytest.mark.parametrize("path", sorted(
-    p for syntax in ("JSON", "XML") for p in (CAPTURE / syntax / "Query").iterdir()
-    if p.is_file() and p.name != "JumbledFieldsOrder.xml"), ids=_label)
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        p
+        for syntax in ("JSON", "XML")
+        for p in (CAPTURE / syntax / "Query").iterdir()
+        if p.is_file() and p.name != "JumbledFieldsOrder.xml"
+    ),
+    ids=_label,
+)
 def test_query_result_documents_load_like_capture_documents(path: Path) -> None:
     batch, _ = parse_epcis_file(path)
     assert batch.source == str(path)

@@ -27,8 +27,9 @@ def step(node_id: str) -> Node:
     return Node(id=node_id, kind=NodeKind.PROCESS_STEP)
 
 
-def edge(source: str, edge_type: EdgeType, target: str, qty: float | None = None,
-         unit: str | None = None) -> Edge:
+def edge(
+    source: str, edge_type: EdgeType, target: str, qty: float | None = None, unit: str | None = None
+) -> Edge:
     return Edge(source=source, target=target, type=edge_type, qty=qty, unit=unit)
 
 
@@ -37,10 +38,20 @@ def crafted_batch() -> Batch:
     nodes = [
         Node(id="SUP", kind=NodeKind.SUPPLIER),
         Node(id="CUS", kind=NodeKind.CUSTOMER),
-        lot("RAW"), lot("MID"), lot("ORPHAN"), lot("GHOST"), lot("LOOP-A"), lot("LOOP-B"),
+        lot("RAW"),
+        lot("MID"),
+        lot("ORPHAN"),
+        lot("GHOST"),
+        lot("LOOP-A"),
+        lot("LOOP-B"),
         lot("OUT"),
-        step("S-GOOD"), step("S-GAP"), step("S-LOOP-1"), step("S-LOOP-2"), step("S-SELF"),
-        Node(id="SHP-1", kind=NodeKind.SHIPMENT), Node(id="SHP-NOWHERE", kind=NodeKind.SHIPMENT),
+        step("S-GOOD"),
+        step("S-GAP"),
+        step("S-LOOP-1"),
+        step("S-LOOP-2"),
+        step("S-SELF"),
+        Node(id="SHP-1", kind=NodeKind.SHIPMENT),
+        Node(id="SHP-NOWHERE", kind=NodeKind.SHIPMENT),
     ]
     edges = [
         edge("SUP", e.SUPPLIED, "RAW"),
@@ -79,8 +90,9 @@ def test_every_planted_problem_is_found(store: GraphStore) -> None:
     assert loops.count == 1 and loops.examples[0]["node"] == "S-SELF"
     gaps = report.finding("mass_balance_gaps")
     assert ids(gaps.examples) == {"S-GAP"}
-    assert gaps.examples[0]["gaps"] == [{"unit": "kg", "input": 10.0, "output": 14.0,
-                                         "gap": round(4 / 14, 4)}]
+    assert gaps.examples[0]["gaps"] == [
+        {"unit": "kg", "input": 10.0, "output": 14.0, "gap": round(4 / 14, 4)}
+    ]
     assert ids(report.finding("lots_without_origin").examples) == {"ORPHAN", "GHOST"}
     assert ids(report.finding("consumed_lots_without_origin").examples) == {"ORPHAN"}
     assert ids(report.finding("shipped_lots_without_origin").examples) == {"GHOST"}
@@ -99,8 +111,13 @@ def test_a_clean_store_scores_100(store: GraphStore) -> None:
     report = check_quality(store)
     assert report.score == 100.0
     assert report.problems == []
-    assert set(report.score_parts) == {"origin", "quantities", "mass_balance", "delivery",
-                                       "acyclic"}
+    assert set(report.score_parts) == {
+        "origin",
+        "quantities",
+        "mass_balance",
+        "delivery",
+        "acyclic",
+    }
 
 
 def test_an_empty_store_scores_100(store: GraphStore) -> None:
@@ -118,15 +135,26 @@ def test_examples_are_bounded_but_counts_are_not(store: GraphStore) -> None:
 
 def test_counted_units_only_flag_a_surplus(store: GraphStore) -> None:
     e = EdgeType
-    store.apply_batch(Batch(
-        nodes=[lot("A"), lot("B"), lot("KIT"), step("ASSEMBLE"), lot("X"), lot("Y"),
-               step("MAGIC")],
-        edges=[edge("A", e.CONSUMED_BY, "ASSEMBLE", 100, "pcs"),
-               edge("B", e.CONSUMED_BY, "ASSEMBLE", 100, "pcs"),
-               edge("ASSEMBLE", e.PRODUCED, "KIT", 100, "pcs"),
-               edge("X", e.CONSUMED_BY, "MAGIC", 10, "pcs"),
-               edge("MAGIC", e.PRODUCED, "Y", 50, "pcs")],
-    ))
+    store.apply_batch(
+        Batch(
+            nodes=[
+                lot("A"),
+                lot("B"),
+                lot("KIT"),
+                step("ASSEMBLE"),
+                lot("X"),
+                lot("Y"),
+                step("MAGIC"),
+            ],
+            edges=[
+                edge("A", e.CONSUMED_BY, "ASSEMBLE", 100, "pcs"),
+                edge("B", e.CONSUMED_BY, "ASSEMBLE", 100, "pcs"),
+                edge("ASSEMBLE", e.PRODUCED, "KIT", 100, "pcs"),
+                edge("X", e.CONSUMED_BY, "MAGIC", 10, "pcs"),
+                edge("MAGIC", e.PRODUCED, "Y", 50, "pcs"),
+            ],
+        )
+    )
     gaps = check_quality(store).finding("mass_balance_gaps")
     assert ids(gaps.examples) == {"MAGIC"}
 
@@ -140,19 +168,24 @@ def test_duplicate_events_come_from_the_loader_counter(store: GraphStore) -> Non
 _FLOW = sorted(FLOW_EDGE_TYPES)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from(_FLOW)),
-                max_size=40))
-def test_cycles_match_networkx(tmp_path_factory: pytest.TempPathFactory,
-                               pairs: list[tuple[int, int, EdgeType]]) -> None:
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from(_FLOW)), max_size=40)
+)
+def test_cycles_match_networkx(
+    tmp_path_factory: pytest.TempPathFactory, pairs: list[tuple[int, int, EdgeType]]
+) -> None:
     directory = tmp_path_factory.mktemp("q")
     store = open_store(Settings(backend="embedded", data_dir=directory))
     try:
-        store.apply_batch(Batch(
-            nodes=[lot(f"N{i}") for i in range(12)],
-            edges=[edge(f"N{a}", t, f"N{b}") for a, b, t in pairs],
-        ))
+        store.apply_batch(
+            Batch(
+                nodes=[lot(f"N{i}") for i in range(12)],
+                edges=[edge(f"N{a}", t, f"N{b}") for a, b, t in pairs],
+            )
+        )
         report = check_quality(store)
     finally:
         store.close()
@@ -162,5 +195,6 @@ def test_cycles_match_networkx(tmp_path_factory: pytest.TempPathFactory,
     assert found.count == len(expected)
     # examples list a component's size and its first ten members
     assert sorted((example["size"], example["nodes"]) for example in found.examples) == sorted(
-        (len(c), c[:10]) for c in expected)
+        (len(c), c[:10]) for c in expected
+    )
     assert report.finding("self_loops").count == len({(a, t) for a, b, t in pairs if a == b})

@@ -19,8 +19,11 @@ def _crossings(columns: Columns, edges: list[tuple[str, str]]) -> int:
         (ca, ra), (cb, rb) = where[a], where[b]
         if abs(ca - cb) == 1:
             spans.append((min(ca, cb), ra if ca < cb else rb, rb if ca < cb else ra))
-    return sum(1 for (c1, a1, b1), (c2, a2, b2) in combinations(spans, 2)
-               if c1 == c2 and (a1 - a2) * (b1 - b2) < 0)
+    return sum(
+        1
+        for (c1, a1, b1), (c2, a2, b2) in combinations(spans, 2)
+        if c1 == c2 and (a1 - a2) * (b1 - b2) < 0
+    )
 
 
 def test_columns_follow_layers_and_rank() -> None:
@@ -50,8 +53,11 @@ def test_moving_nodes_to_other_layers_keeps_the_counts_of_the_rest() -> None:
 
 
 def test_sweeps_untangle_a_crossed_pair() -> None:
-    columns = columns_of([Slot("a", 0, (0,)), Slot("b", 0, (1,)), Slot("x", 1, (0,)),
-                          Slot("y", 1, (1,))], max_nodes=10, column_cap=10)
+    columns = columns_of(
+        [Slot("a", 0, (0,)), Slot("b", 0, (1,)), Slot("x", 1, (0,)), Slot("y", 1, (1,))],
+        max_nodes=10,
+        column_cap=10,
+    )
     edges = [("a", "y"), ("b", "x")]
     assert _crossings(columns, edges) == 1
     ordered = order_columns(columns, edges)
@@ -60,8 +66,13 @@ def test_sweeps_untangle_a_crossed_pair() -> None:
 
 
 def test_anchored_nodes_follow_their_anchor() -> None:
-    slots = [Slot("s1", 0, (0,)), Slot("s2", 0, (1,)), Slot("eq", 0, (2,), anchor="s1"),
-             Slot("t1", 1, (1,)), Slot("t2", 1, (0,))]
+    slots = [
+        Slot("s1", 0, (0,)),
+        Slot("s2", 0, (1,)),
+        Slot("eq", 0, (2,), anchor="s1"),
+        Slot("t1", 1, (1,)),
+        Slot("t2", 1, (0,)),
+    ]
     columns = columns_of(slots, max_nodes=10, column_cap=10)
     ordered = order_columns(columns, [("s1", "t1"), ("s2", "t2"), ("s1", "eq")])
     first = ordered.ids[0]

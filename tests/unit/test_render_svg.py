@@ -39,9 +39,12 @@ def _genealogy() -> Batch:
         n("INT-B", lot, lot_type="intermediate", material="MAT-TUBE"),
         n("INT-C", lot, lot_type="intermediate", material="MAT-TUBE"),
         n("FG-D", lot, "Set D", lot_type="finished", quantity=80.0, unit="pcs"),
-        n("PS-1", step, step_code="extrude"), n("PS-2", step, step_code="extrude"),
-        n("PS-3", step, step_code="assemble"), n("PS-RW", step, step_code="rework"),
-        n("EQ-1", NodeKind.EQUIPMENT, "Extruder"), n("EQ-2", NodeKind.EQUIPMENT, "Bench"),
+        n("PS-1", step, step_code="extrude"),
+        n("PS-2", step, step_code="extrude"),
+        n("PS-3", step, step_code="assemble"),
+        n("PS-RW", step, step_code="rework"),
+        n("EQ-1", NodeKind.EQUIPMENT, "Extruder"),
+        n("EQ-2", NodeKind.EQUIPMENT, "Bench"),
         n("SHP-1", NodeKind.SHIPMENT, shipped_at="2024-01-02T00:00:00Z"),
         n("SHP-2", NodeKind.SHIPMENT, shipped_at="2024-01-09T00:00:00Z"),
         n("CUS-DIST", NodeKind.CUSTOMER, "Distributor", customer_type="distributor"),
@@ -53,16 +56,25 @@ def _genealogy() -> Batch:
 
     C, P, S = EdgeType.CONSUMED_BY, EdgeType.PRODUCED, EdgeType.SHIPPED_IN
     edges = [
-        e("SUP-1", EdgeType.SUPPLIED, "RM-A"), e("SUP-1", EdgeType.SUPPLIED, ODD_ID),
-        e("RM-A", C, "PS-1", 60), e("PS-1", P, "INT-B", 60),
-        e("RM-A", C, "PS-2", 40), e("PS-2", P, "INT-C", 40),
-        e("INT-B", C, "PS-3", 50), e("INT-C", C, "PS-3", 40), e(ODD_ID, C, "PS-3", 10),
+        e("SUP-1", EdgeType.SUPPLIED, "RM-A"),
+        e("SUP-1", EdgeType.SUPPLIED, ODD_ID),
+        e("RM-A", C, "PS-1", 60),
+        e("PS-1", P, "INT-B", 60),
+        e("RM-A", C, "PS-2", 40),
+        e("PS-2", P, "INT-C", 40),
+        e("INT-B", C, "PS-3", 50),
+        e("INT-C", C, "PS-3", 40),
+        e(ODD_ID, C, "PS-3", 10),
         e("PS-3", P, "FG-D", 80),
-        e("FG-D", C, "PS-RW", 5), e("PS-RW", P, "INT-B", 5),
-        e("PS-1", EdgeType.ON, "EQ-1"), e("PS-3", EdgeType.ON, "EQ-1"),
+        e("FG-D", C, "PS-RW", 5),
+        e("PS-RW", P, "INT-B", 5),
+        e("PS-1", EdgeType.ON, "EQ-1"),
+        e("PS-3", EdgeType.ON, "EQ-1"),
         e("PS-RW", EdgeType.ON, "EQ-2"),
-        e("FG-D", S, "SHP-1", 60), e("SHP-1", EdgeType.DELIVERED_TO, "CUS-DIST"),
-        e("FG-D", S, "SHP-2", 20), e("SHP-2", EdgeType.DELIVERED_TO, "CUS-HOSP"),
+        e("FG-D", S, "SHP-1", 60),
+        e("SHP-1", EdgeType.DELIVERED_TO, "CUS-DIST"),
+        e("FG-D", S, "SHP-2", 20),
+        e("SHP-2", EdgeType.DELIVERED_TO, "CUS-HOSP"),
         e("SHP-2", EdgeType.SHIPPED_FROM, "CUS-DIST"),
     ]
     return Batch(nodes=nodes, edges=edges, source="test")
@@ -106,8 +118,15 @@ def _links(root: ET.Element) -> list[ET.Element]:
 
 
 def _trace_views(report: TraceReport) -> list[NodeView]:
-    return [report.lot, *report.lots, *report.process_steps, *report.equipment,
-            *report.suppliers, *report.shipments, *report.customers]
+    return [
+        report.lot,
+        *report.lots,
+        *report.process_steps,
+        *report.equipment,
+        *report.suppliers,
+        *report.shipments,
+        *report.customers,
+    ]
 
 
 def _impact_views(report: ImpactReport) -> list[NodeView]:
@@ -115,8 +134,11 @@ def _impact_views(report: ImpactReport) -> list[NodeView]:
 
 
 def _flow_pairs_among(store: EmbeddedStore, ids: set[str]) -> set[tuple[str, str]]:
-    return {(e.source, e.target) for e in store.iter_edges()
-            if e.type in FLOW_EDGE_TYPES and e.source in ids and e.target in ids}
+    return {
+        (e.source, e.target)
+        for e in store.iter_edges()
+        if e.type in FLOW_EDGE_TYPES and e.source in ids and e.target in ids
+    }
 
 
 @pytest.mark.parametrize(("direction", "lot"), [("forward", "RM-A"), ("backward", "FG-D")])
@@ -140,8 +162,11 @@ def test_a_trace_draws_each_node_once_in_depth_columns_with_its_flow_edges(
                 assert sign * _x(drawn[a]) < sign * _x(drawn[b]), (a, b)
             elif depth[a] == depth[b]:
                 assert _x(drawn[a]) == _x(drawn[b])
-    supplied = [(e.source, e.target) for e in store.iter_edges()
-                if e.type is EdgeType.SUPPLIED and e.source in drawn and e.target in drawn]
+    supplied = [
+        (e.source, e.target)
+        for e in store.iter_edges()
+        if e.type is EdgeType.SUPPLIED and e.source in drawn and e.target in drawn
+    ]
     assert bool(supplied) == (direction == "backward")
     for supplier, lot_id in supplied:  # suppliers stand left of every lot they supplied
         assert _x(drawn[supplier]) < _x(drawn[lot_id])
@@ -149,13 +174,22 @@ def test_a_trace_draws_each_node_once_in_depth_columns_with_its_flow_edges(
     links = _links(root)
     for path in links:
         assert path.get("data-source") in drawn and path.get("data-target") in drawn
-    flow = {(p.get("data-source"), p.get("data-target")) for p in links
-            if not {"runs-on", "onward"} & set((p.get("class") or "").split())}
+    flow = {
+        (p.get("data-source"), p.get("data-target"))
+        for p in links
+        if not {"runs-on", "onward"} & set((p.get("class") or "").split())
+    }
     assert flow == _flow_pairs_among(store, set(drawn))
-    runs_on = {(p.get("data-source"), p.get("data-target")) for p in links
-               if "runs-on" in (p.get("class") or "")}
-    assert runs_on == {(e.source, e.target) for e in store.iter_edges()
-                       if e.type is EdgeType.ON and e.source in drawn and e.target in drawn}
+    runs_on = {
+        (p.get("data-source"), p.get("data-target"))
+        for p in links
+        if "runs-on" in (p.get("class") or "")
+    }
+    assert runs_on == {
+        (e.source, e.target)
+        for e in store.iter_edges()
+        if e.type is EdgeType.ON and e.source in drawn and e.target in drawn
+    }
 
 
 def test_edges_across_columns_pass_between_boxes(store: EmbeddedStore) -> None:
@@ -177,8 +211,9 @@ def test_edges_across_columns_pass_between_boxes(store: EmbeddedStore) -> None:
         for (xa, ya), (xb, yb) in zip(points, points[1:], strict=False):
             if ya == yb and abs(xb - xa) > 100:  # a straight run across a column
                 long_edges += 1
-                assert not any(x0 < (xa + xb) / 2 < x1 and y0 < ya < y1
-                               for x0, y0, x1, y1 in boxes), path.get("d")
+                assert not any(
+                    x0 < (xa + xb) / 2 < x1 and y0 < ya < y1 for x0, y0, x1, y1 in boxes
+                ), path.get("d")
     assert long_edges >= 1
 
 
@@ -258,13 +293,19 @@ def _fan_out(width: int) -> Batch:
     edges: list[Edge] = []
     for i in range(width):
         step, lot = f"PS-{i:04d}", f"LOT-{i:04d}"
-        nodes += [Node(id=step, kind=NodeKind.PROCESS_STEP),
-                  Node(id=lot, kind=NodeKind.LOT, props={"lot_type": "finished"})]
-        edges += [Edge(source="RM-BIG", target=step, type=EdgeType.CONSUMED_BY),
-                  Edge(source=step, target=lot, type=EdgeType.PRODUCED)]
+        nodes += [
+            Node(id=step, kind=NodeKind.PROCESS_STEP),
+            Node(id=lot, kind=NodeKind.LOT, props={"lot_type": "finished"}),
+        ]
+        edges += [
+            Edge(source="RM-BIG", target=step, type=EdgeType.CONSUMED_BY),
+            Edge(source=step, target=lot, type=EdgeType.PRODUCED),
+        ]
     nodes += [Node(id="SHP-X", kind=NodeKind.SHIPMENT), Node(id="CUS-X", kind=NodeKind.CUSTOMER)]
-    edges += [Edge(source="LOT-0007", target="SHP-X", type=EdgeType.SHIPPED_IN),
-              Edge(source="SHP-X", target="CUS-X", type=EdgeType.DELIVERED_TO)]
+    edges += [
+        Edge(source="LOT-0007", target="SHP-X", type=EdgeType.SHIPPED_IN),
+        Edge(source="SHP-X", target="CUS-X", type=EdgeType.DELIVERED_TO),
+    ]
     return Batch(nodes=nodes, edges=edges, source="test")
 
 
@@ -285,8 +326,7 @@ def test_a_large_answer_is_cut_per_column_with_a_count_of_the_rest(tmp_path: Pat
     assert set(drawn) <= {v.id for v in views}
     per_depth = Counter(v.depth or 0 for v in views)
     more = {
-        int(g.get("data-more", "0"))
-        for g in root.iter(f"{SVG}g") if g.get("data-more") is not None
+        int(g.get("data-more", "0")) for g in root.iter(f"{SVG}g") if g.get("data-more") is not None
     }
     expected = {count - 15 for count in per_depth.values() if count > 15}
     assert more == expected == {405}
@@ -298,7 +338,8 @@ def test_a_large_answer_is_cut_per_column_with_a_count_of_the_rest(tmp_path: Pat
     hidden = sum(count - 15 for count in per_depth.values() if count > 15)
     assert re.search(rf"\b{hidden} more are not drawn", svg)
     assert "LOT-0007" in drawn  # among the first 15 by id, so its shipment's line has both ends
-    assert ("LOT-0007", "SHP-X") in {(p.get("data-source"), p.get("data-target"))
-                                     for p in _links(root)}
+    assert ("LOT-0007", "SHP-X") in {
+        (p.get("data-source"), p.get("data-target")) for p in _links(root)
+    }
     for path in _links(root):
         assert path.get("data-source") in drawn and path.get("data-target") in drawn

@@ -26,11 +26,7 @@ COMMAND_MODULES = (
     "graph_cmd",  # graph (an SVG picture of a trace or recall)
 )
 for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"traceapi.cli.{_name}")
-    except ModuleNotFoundError as _err:
-        if _err.name != f"traceapi.cli.{_name}":
-            raise
+    importlib.import_module(f"traceapi.cli.{_name}")
 
 
 def main() -> None:

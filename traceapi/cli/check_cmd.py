@@ -18,8 +18,10 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 def print_quality(report: QualityReport, *, examples: int = 3) -> None:
     """A short table of the findings with a few examples each, then the score."""
-    table = Table(title=f"data quality ({report.backend}: {report.nodes:,} nodes, "
-                  f"{report.edges:,} edges)", title_justify="left")
+    table = Table(
+        title=f"data quality ({report.backend}: {report.nodes:,} nodes, {report.edges:,} edges)",
+        title_justify="left",
+    )
     table.add_column("finding")
     table.add_column("count", justify="right")
     table.add_column("examples")
@@ -33,24 +35,30 @@ def print_quality(report: QualityReport, *, examples: int = 3) -> None:
         if finding.count > examples:
             shown += ", ..."
         style = _STYLE[finding.severity]
-        table.add_row(f"[{style}]{finding.severity}[/] {finding.title}", f"{finding.count:,}",
-                      shown)
+        table.add_row(
+            f"[{style}]{finding.severity}[/] {finding.title}", f"{finding.count:,}", shown
+        )
     if table.row_count:
         console.print(table)
     else:
         console.print("no findings: every check passed")
     parts = ", ".join(f"{name} {ratio:.0%}" for name, ratio in report.score_parts.items())
-    console.print(f"completeness score [bold]{report.score:.1f}[/] / 100"
-                  + (f" ({parts})" if parts else ""), highlight=False)
+    console.print(
+        f"completeness score [bold]{report.score:.1f}[/] / 100" + (f" ({parts})" if parts else ""),
+        highlight=False,
+    )
 
 
 @db_app.command("check")
 def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    tolerance: Annotated[float, typer.Option(
-        "--tolerance", min=0.0, help="Relative mass-balance gap allowed per step.")] = 0.05,
-    examples: Annotated[int, typer.Option(
-        "--examples", min=0, max=1000, help="Examples listed per finding.")] = 10,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", min=0.0, help="Relative mass-balance gap allowed per step."),
+    ] = 0.05,
+    examples: Annotated[
+        int, typer.Option("--examples", min=0, max=1000, help="Examples listed per finding.")
+    ] = 10,
 ) -> None:
     """Data-quality report: cycles, self-loops, lots without origin, mass-balance gaps, ...
 

@@ -11,12 +11,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-trace_app = typer.Typer(help="Trace one lot downstream (where-used) or upstream (where-from).",
-                        no_args_is_help=True)
-load_app = typer.Typer(help="Load source data (GS1 EPCIS, CSV bundles); idempotent.",
-                       no_args_is_help=True)
-db_app = typer.Typer(help="Store administration: stats, export, checks, migrations, copies.",
-                     no_args_is_help=True)
+trace_app = typer.Typer(
+    help="Trace one lot downstream (where-used) or upstream (where-from).", no_args_is_help=True
+)
+load_app = typer.Typer(
+    help="Load source data (GS1 EPCIS, CSV bundles); idempotent.", no_args_is_help=True
+)
+db_app = typer.Typer(
+    help="Store administration: stats, export, checks, migrations, copies.", no_args_is_help=True
+)
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 

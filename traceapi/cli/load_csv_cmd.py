@@ -34,8 +34,7 @@ def _progress() -> Iterator[LoadProgress | None]:
     if not console_err.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TimeElapsedColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console_err, transient=True) as bar:
         task = bar.add_task("reading", total=None)
 
@@ -71,15 +70,25 @@ def _print_counts(report: CsvLoadReport) -> None:
     table = Table()
     for column in ("", "added", "updated", "unchanged"):
         table.add_column(column, justify="right" if column else "left")
-    table.add_row("nodes", f"{totals.nodes_added:,}", f"{totals.nodes_updated:,}",
-                  f"{totals.nodes_unchanged:,}")
-    table.add_row("edges", f"{totals.edges_added:,}", f"{totals.edges_updated:,}",
-                  f"{totals.edges_unchanged:,}")
+    table.add_row(
+        "nodes",
+        f"{totals.nodes_added:,}",
+        f"{totals.nodes_updated:,}",
+        f"{totals.nodes_unchanged:,}",
+    )
+    table.add_row(
+        "edges",
+        f"{totals.edges_added:,}",
+        f"{totals.edges_updated:,}",
+        f"{totals.edges_unchanged:,}",
+    )
     table.add_row("aliases", f"{totals.aliases_added:,}", "", "")
     console.print(table)
     rows = sum(report.rows.values())
-    console.print(f"{rows:,} rows from {len(report.rows)} file(s) in {report.elapsed_s:.1f} s; "
-                  "rejected: 0", highlight=False)
+    console.print(
+        f"{rows:,} rows from {len(report.rows)} file(s) in {report.elapsed_s:.1f} s; rejected: 0",
+        highlight=False,
+    )
 
 
 def _print_rejection(report: CsvLoadReport) -> None:
@@ -92,23 +101,34 @@ def _print_rejection(report: CsvLoadReport) -> None:
         for error in details.get("errors", [])[1:]:
             where = f"{error['file']}:{error['line']}"
             field = f" [{error['field']}]" if error.get("field") else ""
-            console_err.print(f"  {where}{field}: {error['message']}", highlight=False,
-                              markup=False)
+            console_err.print(
+                f"  {where}{field}: {error['message']}", highlight=False, markup=False
+            )
         if details.get("more_errors"):
             console_err.print(f"  ... and {details['more_errors']} more", highlight=False)
 
 
 @load_app.command("csv")
 def load_csv(
-    directory: Annotated[Path, typer.Argument(help="The bundle directory (suppliers.csv, "
-                                                   "lots.csv, ...; see docs/csv-format.md).",
-                                              file_okay=False)],
-    mapping: Annotated[Path | None, typer.Option(
-        "--mapping", dir_okay=False,
-        help="Column mapping (YAML or TOML); default: mapping.yaml in the bundle.")] = None,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="The bundle directory (suppliers.csv, lots.csv, ...; see docs/csv-format.md).",
+            file_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            dir_okay=False,
+            help="Column mapping (YAML or TOML); default: mapping.yaml in the bundle.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check/--no-check", help="Run the data-quality report after loading.")] = True,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Run the data-quality report after loading.")
+    ] = True,
 ) -> None:
     """Load a CSV bundle: validated whole, then written in one transaction; idempotent."""
     from loaders.csv_bundle import load_csv_bundle
@@ -123,8 +143,7 @@ def load_csv(
     if as_json:
         print_json(_report_json(report, quality))
     elif report.rejected:
-        console.print(f"bundle {report.directory} rejected: nothing was written",
-                      highlight=False)
+        console.print(f"bundle {report.directory} rejected: nothing was written", highlight=False)
     else:
         _print_counts(report)
         for outcome in report.files:

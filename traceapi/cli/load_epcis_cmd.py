@@ -20,8 +20,7 @@ from traceapi.errors import InvalidInput
 def _added(result: BatchResult | None) -> int:
     if result is None:
         return 0
-    return (result.nodes_added + result.edges_added + result.nodes_updated
-            + result.edges_updated)
+    return result.nodes_added + result.edges_added + result.nodes_updated + result.edges_updated
 
 
 def _unchanged(result: BatchResult | None) -> int:
@@ -43,23 +42,39 @@ def _print_table(report: LoadReport) -> None:
         table.add_column(column, justify="right" if column not in ("file", "status") else "left")
     for outcome in report.files:
         status = "[green]loaded[/]" if outcome.status == "loaded" else "[red]rejected[/]"
-        table.add_row(Path(outcome.file).name, status, f"{_added(outcome.result):,}",
-                      f"{_unchanged(outcome.result):,}", str(len(outcome.warnings)))
+        table.add_row(
+            Path(outcome.file).name,
+            status,
+            f"{_added(outcome.result):,}",
+            f"{_unchanged(outcome.result):,}",
+            str(len(outcome.warnings)),
+        )
     totals = report.totals
-    table.add_row("[bold]total[/]", f"{len(report.files) - report.rejected} loaded, "
-                  f"{report.rejected} rejected", f"[bold]{_added(totals):,}[/]",
-                  f"[bold]{_unchanged(totals):,}[/]", "")
+    table.add_row(
+        "[bold]total[/]",
+        f"{len(report.files) - report.rejected} loaded, {report.rejected} rejected",
+        f"[bold]{_added(totals):,}[/]",
+        f"[bold]{_unchanged(totals):,}[/]",
+        "",
+    )
     console.print(table)
     for outcome in report.files:
         for warning in outcome.warnings:
-            console_err.print(f"[yellow]warning[/] {Path(outcome.file).name}: {warning}",
-                              highlight=False, markup=True)
+            console_err.print(
+                f"[yellow]warning[/] {Path(outcome.file).name}: {warning}",
+                highlight=False,
+                markup=True,
+            )
 
 
 @load_app.command("epcis")
 def load_epcis(
-    files: Annotated[list[Path], typer.Argument(help="EPCIS 2.0 JSON/JSON-LD or XML (1.2 or "
-                                                     "2.0) documents.", dir_okay=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="EPCIS 2.0 JSON/JSON-LD or XML (1.2 or 2.0) documents.", dir_okay=False
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Load GS1 EPCIS documents; each file is validated whole and applied atomically."""
@@ -73,8 +88,9 @@ def load_epcis(
             done += 1
             advance(done, len(files))
 
-        report = load_files(store, files, partial(parse_epcis_file, store=store),
-                            on_file_done=file_done)
+        report = load_files(
+            store, files, partial(parse_epcis_file, store=store), on_file_done=file_done
+        )
     if as_json:
         print_json(_report_json(report))
     else:

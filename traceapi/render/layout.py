@@ -78,7 +78,9 @@ def move_to_layers(columns: Columns, moves: dict[str, int]) -> Columns:
         ids[moves[node_id]].append(node_id)
     kept = [layer for layer in layers if ids[layer] or hidden[layer]]
     return Columns(
-        layers=kept, ids=[ids[layer] for layer in kept], hidden=[hidden[layer] for layer in kept],
+        layers=kept,
+        ids=[ids[layer] for layer in kept],
+        hidden=[hidden[layer] for layer in kept],
         anchors=dict(columns.anchors),
     )
 
@@ -109,7 +111,9 @@ def order_columns(
                 )
                 position.update(_positions([order[c]]))
     return Columns(
-        layers=list(columns.layers), ids=order, hidden=list(columns.hidden),
+        layers=list(columns.layers),
+        ids=order,
+        hidden=list(columns.hidden),
         anchors=dict(columns.anchors),
     )
 
@@ -117,9 +121,7 @@ def order_columns(
 def _positions(order: Sequence[Sequence[str]]) -> dict[str, float]:
     """Each node's height in its column as a fraction, so columns of any length compare."""
     return {
-        node_id: (row + 0.5) / len(column)
-        for column in order
-        for row, node_id in enumerate(column)
+        node_id: (row + 0.5) / len(column) for column in order for row, node_id in enumerate(column)
     }
 
 

@@ -103,14 +103,26 @@ def trace_scene(
     """where-used: the lot on the left, customers on the right; where-from: suppliers on the
     left, the lot on the right. Columns are depths."""
     backward = report.direction == "backward"
-    views = _by_id([report.lot, *report.suppliers, *report.lots, *report.process_steps,
-                    *report.equipment, *report.shipments, *report.customers])
+    views = _by_id(
+        [
+            report.lot,
+            *report.suppliers,
+            *report.lots,
+            *report.process_steps,
+            *report.equipment,
+            *report.shipments,
+            *report.customers,
+        ]
+    )
     layer = {i: -(v.depth or 0) if backward else v.depth or 0 for i, v in views.items()}
     seed = report.lot.id
     counts = [
-        (len(report.lots), "lot"), (len(report.process_steps), "process step"),
-        (len(report.equipment), "equipment"), (len(report.suppliers), "supplier"),
-        (len(report.shipments), "shipment"), (len(report.customers), "customer"),
+        (len(report.lots), "lot"),
+        (len(report.process_steps), "process step"),
+        (len(report.equipment), "equipment"),
+        (len(report.suppliers), "supplier"),
+        (len(report.shipments), "shipment"),
+        (len(report.customers), "customer"),
     ]
     heading = "where-from (upstream)" if backward else "where-used (downstream)"
     depth_note = f" · max depth {report.max_depth}" if report.max_depth is not None else ""
@@ -147,8 +159,9 @@ def impact_scene(
     customers = {c.id: c for c in report.customers}
     views: dict[str, NodeView] = {**customers, **shipments, **lots}
     layer = {i: v.depth or 0 for i, v in views.items()}
-    origin_of = {i: str(o) for i, v in shipments.items()
-                 if (o := _field(v, "origin_customer")) is not None}
+    origin_of = {
+        i: str(o) for i, v in shipments.items() if (o := _field(v, "origin_customer")) is not None
+    }
     _after_senders(layer, origin_of, {i: c.shipments for i, c in customers.items()})
 
     def make_box(view: NodeView) -> Box:
@@ -160,8 +173,13 @@ def impact_scene(
 
     summary = report.summary
     tiers = ", ".join(f"tier {t}: {n}" for t, n in summary.customers_by_tier.items())
-    subtitle = _counts([(summary.affected_lots, "affected lot"), (summary.shipments, "shipment"),
-                        (summary.customers, "customer")])
+    subtitle = _counts(
+        [
+            (summary.affected_lots, "affected lot"),
+            (summary.shipments, "shipment"),
+            (summary.customers, "customer"),
+        ]
+    )
     if tiers:
         subtitle += f" ({tiers})"
     if report.max_depth is not None:
@@ -212,8 +230,10 @@ def _scene(
     columns = order_columns(columns, ((link.source, link.target) for link in links))
     note = None
     if columns.hidden_total:
-        note = (f"Large answer ({len(slots)} nodes): each column shows its first {column_cap}; "
-                f"{columns.hidden_total} more are not drawn (see --json for all).")
+        note = (
+            f"Large answer ({len(slots)} nodes): each column shows its first {column_cap}; "
+            f"{columns.hidden_total} more are not drawn (see --json for all)."
+        )
     return Scene(
         title=title,
         subtitle=subtitle,
@@ -243,8 +263,11 @@ def links_among(
         if source == target:
             continue
         if source in shown and target in shown:
-            style = "runs-on" if edge.type is EdgeType.ON else (
-                "onward" if edge.type is EdgeType.SHIPPED_FROM else "flow")
+            style = (
+                "runs-on"
+                if edge.type is EdgeType.ON
+                else ("onward" if edge.type is EdgeType.SHIPPED_FROM else "flow")
+            )
             key = (source, target)
             if key not in links or links[key].style != "flow":
                 links[key] = Link(source, target, style)
@@ -262,8 +285,11 @@ def links_among(
 
 
 def _after_senders(
-    layer: dict[str, int], origin_of: dict[str, str], delivered_by: dict[str, list[str]],
-    *, rounds: int = 8,
+    layer: dict[str, int],
+    origin_of: dict[str, str],
+    delivered_by: dict[str, list[str]],
+    *,
+    rounds: int = 8,
 ) -> None:
     """Moves onward shipments right of the customer who sent them, and customers right of every
     shipment that reached them, so deliveries read left to right. A few rounds at most: a ring
@@ -386,8 +412,19 @@ def _tooltip(view: NodeView, **extra: object) -> str:
     parts = [f"{view.id} ({view.kind})"]
     if view.name:
         parts.append(view.name)
-    fields = ("depth", "lot_type", "status", "quantity", "unit", "quantity_share", "step_code",
-              "shipped_at", "origin_customer", "customer_type", "region")
+    fields = (
+        "depth",
+        "lot_type",
+        "status",
+        "quantity",
+        "unit",
+        "quantity_share",
+        "step_code",
+        "shipped_at",
+        "origin_customer",
+        "customer_type",
+        "region",
+    )
     for field_name in fields:
         value = _field(view, field_name)
         if value is not None:
@@ -422,8 +459,7 @@ def _text(value: object) -> str | None:
 
 
 def _counts(pairs: Iterable[tuple[int, str]]) -> str:
-    shown = [f"{n} {word}{'' if n == 1 or word == 'equipment' else 's'}" for n, word in pairs
-             if n]
+    shown = [f"{n} {word}{'' if n == 1 or word == 'equipment' else 's'}" for n, word in pairs if n]
     return " · ".join(shown) or "nothing reached"
 
 

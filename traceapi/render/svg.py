@@ -50,16 +50,27 @@ def fit(text: str, width: int) -> str:
 def draw(scene: Scene) -> str:
     """The SVG document of ``scene``."""
     columns = scene.columns
-    rows = max((len(ids) + (1 if hidden else 0)
-                for ids, hidden in zip(columns.ids, columns.hidden, strict=True)), default=0)
+    rows = max(
+        (
+            len(ids) + (1 if hidden else 0)
+            for ids, hidden in zip(columns.ids, columns.hidden, strict=True)
+        ),
+        default=0,
+    )
     header = MARGIN + 22 + 20 + (18 if scene.note else 0)
     top = header + 30
     graph_width = max(0, len(columns.ids) * PITCH - GAP) + 48
     graph_bottom = top + rows * ROW + 40
     title = fit(scene.title, TITLE_CHARS)
-    width = int(max(560, graph_width + 2 * MARGIN, len(title) * 10 + 2 * MARGIN,
-                    len(scene.subtitle) * 7 + 2 * MARGIN,
-                    len(scene.note or "") * 7 + 2 * MARGIN))
+    width = int(
+        max(
+            560,
+            graph_width + 2 * MARGIN,
+            len(title) * 10 + 2 * MARGIN,
+            len(scene.subtitle) * 7 + 2 * MARGIN,
+            len(scene.note or "") * 7 + 2 * MARGIN,
+        )
+    )
     where: dict[str, tuple[float, float]] = {}
     column_of: dict[str, int] = {}
     spans: list[tuple[float, int]] = []  # per column: top of its first box, boxes in it
@@ -76,8 +87,16 @@ def draw(scene: Scene) -> str:
         depths = sorted({scene.boxes[i].depth for i in ids})
         if depths:
             span = str(depths[0]) if len(depths) == 1 else f"{depths[0]}\u2013{depths[-1]}"
-            labels.append(_text(x + BOX_W / 2, top - 12, f"depth {span}", size=11,
-                                fill="#777777", anchor="middle"))
+            labels.append(
+                _text(
+                    x + BOX_W / 2,
+                    top - 12,
+                    f"depth {span}",
+                    size=11,
+                    fill="#777777",
+                    anchor="middle",
+                )
+            )
         body.extend(_box(scene.boxes[node_id], *where[node_id], column=c) for node_id in ids)
         if hidden:
             body.append(_more(hidden, x, y0 + len(ids) * ROW, column=c))
@@ -88,8 +107,15 @@ def draw(scene: Scene) -> str:
             style = _style(link, column_of)
             styles_used.add("flow" if style == "via" else style)
             c1, c2 = column_of[link.source], column_of[link.target]
-            edges.append(_edge(link, style, where[link.source], where[link.target],
-                               passes=[(c, *spans[c]) for c in _between(c1, c2)]))
+            edges.append(
+                _edge(
+                    link,
+                    style,
+                    where[link.source],
+                    where[link.target],
+                    passes=[(c, *spans[c]) for c in _between(c1, c2)],
+                )
+            )
     legend, legend_height = _legend(scene, styles_used, top=graph_bottom, width=width)
     height = int(graph_bottom + legend_height + MARGIN)
     head = [
@@ -107,10 +133,18 @@ def draw(scene: Scene) -> str:
         _defs(),
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
         *head,
-        '<g class="columns">', *labels, "</g>",
-        '<g class="edges" fill="none">', *edges, "</g>",
-        '<g class="nodes">', *body, "</g>",
-        '<g class="legend">', *legend, "</g>",
+        '<g class="columns">',
+        *labels,
+        "</g>",
+        '<g class="edges" fill="none">',
+        *edges,
+        "</g>",
+        '<g class="nodes">',
+        *body,
+        "</g>",
+        '<g class="legend">',
+        *legend,
+        "</g>",
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
@@ -124,8 +158,11 @@ def _style(link: Link, column_of: dict[str, int]) -> str:
 
 def _defs() -> str:
     markers = []
-    for name, colour in (("arrow-flow", "#5f6368"), ("arrow-back", "#c0392b"),
-                         ("arrow-onward", "#2a6f97")):
+    for name, colour in (
+        ("arrow-flow", "#5f6368"),
+        ("arrow-back", "#c0392b"),
+        ("arrow-onward", "#2a6f97"),
+    ):
         markers.append(
             f'<marker id="{name}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
             f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/>'
@@ -137,27 +174,38 @@ def _defs() -> str:
 def _box(box: Box, x: float, y: float, *, column: int) -> str:
     ink = _ink(box.fill)
     stroke, stroke_width = ("#111111", 2.6) if box.seed else (_darker(box.fill), 1)
-    return "".join([
-        f'<g class="node" data-id="{escape(box.id)}" data-kind="{escape(box.kind)}" '
-        f'data-depth="{box.depth}" data-column="{column}">',
-        f"<title>{escape(box.tooltip)}</title>",
-        f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="5" ry="5" '
-        f'fill="{box.fill}" stroke="{stroke}" stroke-width="{stroke_width}"/>',
-        _text(x + 8, y + 15, fit(box.id, ID_CHARS), size=11.5, weight="bold", fill=ink),
-        _text(x + 8, y + 30, fit(box.label, LABEL_CHARS), size=10, fill=ink),
-        "</g>",
-    ])
+    return "".join(
+        [
+            f'<g class="node" data-id="{escape(box.id)}" data-kind="{escape(box.kind)}" '
+            f'data-depth="{box.depth}" data-column="{column}">',
+            f"<title>{escape(box.tooltip)}</title>",
+            f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="5" ry="5" '
+            f'fill="{box.fill}" stroke="{stroke}" stroke-width="{stroke_width}"/>',
+            _text(x + 8, y + 15, fit(box.id, ID_CHARS), size=11.5, weight="bold", fill=ink),
+            _text(x + 8, y + 30, fit(box.label, LABEL_CHARS), size=10, fill=ink),
+            "</g>",
+        ]
+    )
 
 
 def _more(hidden: int, x: float, y: float, *, column: int) -> str:
-    return "".join([
-        f'<g class="more" data-more="{hidden}" data-column="{column}">',
-        f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="5" ry="5" '
-        'fill="#f4f4f4" stroke="#9a9a9a" stroke-dasharray="4,3"/>',
-        _text(x + BOX_W / 2, y + 24, f"+{hidden} more", size=12, fill="#444444",
-              anchor="middle", weight="bold"),
-        "</g>",
-    ])
+    return "".join(
+        [
+            f'<g class="more" data-more="{hidden}" data-column="{column}">',
+            f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="5" ry="5" '
+            'fill="#f4f4f4" stroke="#9a9a9a" stroke-dasharray="4,3"/>',
+            _text(
+                x + BOX_W / 2,
+                y + 24,
+                f"+{hidden} more",
+                size=12,
+                fill="#444444",
+                anchor="middle",
+                weight="bold",
+            ),
+            "</g>",
+        ]
+    )
 
 
 def _between(c1: int, c2: int) -> range:
@@ -210,10 +258,12 @@ def _edge(
     extra += f' marker-end="url(#{marker})"' if marker else ""
     via = f' data-via="{escape(link.via)}"' if link.via else ""
     tip = f"{link.source} \u2192 {link.target}" + (f" through {link.via}" if link.via else "")
-    return (f'<path class="edge {style}" data-source="{escape(link.source)}" '
-            f'data-target="{escape(link.target)}"{via} d="{d}" stroke="{colour}" '
-            f'stroke-width="1.3" stroke-opacity="{opacity:g}"{extra}>'
-            f"<title>{escape(tip)}</title></path>")
+    return (
+        f'<path class="edge {style}" data-source="{escape(link.source)}" '
+        f'data-target="{escape(link.target)}"{via} d="{d}" stroke="{colour}" '
+        f'stroke-width="1.3" stroke-opacity="{opacity:g}"{extra}>'
+        f"<title>{escape(tip)}</title></path>"
+    )
 
 
 def _legend(scene: Scene, styles: set[str], *, top: float, width: int) -> tuple[list[str], int]:
@@ -224,40 +274,61 @@ def _legend(scene: Scene, styles: set[str], *, top: float, width: int) -> tuple[
         if category in categories and not (scene.shares and category.startswith("Lot")):
             items.append((_swatch(fill), category))
     if scene.shares:
-        items.extend((_swatch(share_fill(share)), f"lot, {share:.0%} of seed material")
-                     for share in (0.1, 0.5, 1.0))
+        items.extend(
+            (_swatch(share_fill(share)), f"lot, {share:.0%} of seed material")
+            for share in (0.1, 0.5, 1.0)
+        )
     if any(b.seed for b in scene.boxes.values()):
-        items.append(('<rect x="0" y="0" width="14" height="14" rx="3" fill="#ffffff" '
-                      'stroke="#111111" stroke-width="2.6"/>', "seed lot"))
+        items.append(
+            (
+                '<rect x="0" y="0" width="14" height="14" rx="3" fill="#ffffff" '
+                'stroke="#111111" stroke-width="2.6"/>',
+                "seed lot",
+            )
+        )
     for style, label in EDGE_LEGEND.items():
         if style in styles:
             colour, dash, _ = EDGE_LOOK[style]
             dashed = f' stroke-dasharray="{dash}"' if dash else ""
-            items.append((f'<path d="M0,7 L26,7" stroke="{colour}" stroke-width="1.6"{dashed}/>',
-                          label))
+            items.append(
+                (f'<path d="M0,7 L26,7" stroke="{colour}" stroke-width="1.6"{dashed}/>', label)
+            )
     out: list[str] = []
     x, y = float(MARGIN), top
     for swatch, label in items:
         item_width = 40 + len(label) * 6.4
         if x + item_width > width - MARGIN and x > MARGIN:
             x, y = float(MARGIN), y + 22
-        out.append(f'<g transform="translate({x:g},{y:g})">{swatch}'
-                   f'{_text(32, 11.5, label, size=11, fill="#3c4043")}</g>')
+        out.append(
+            f'<g transform="translate({x:g},{y:g})">{swatch}'
+            f"{_text(32, 11.5, label, size=11, fill='#3c4043')}</g>"
+        )
         x += item_width + 14
     return out, int(y - top + 22) if items else 0
 
 
 def _swatch(fill: str) -> str:
-    return (f'<rect x="0" y="0" width="26" height="14" rx="3" fill="{fill}" '
-            f'stroke="{_darker(fill)}"/>')
+    return (
+        f'<rect x="0" y="0" width="26" height="14" rx="3" fill="{fill}" stroke="{_darker(fill)}"/>'
+    )
 
 
-def _text(x: float, y: float, text: str, *, size: float, fill: str, weight: str = "normal",
-          anchor: str = "start") -> str:
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    *,
+    size: float,
+    fill: str,
+    weight: str = "normal",
+    anchor: str = "start",
+) -> str:
     weight_attr = ' font-weight="bold"' if weight == "bold" else ""
     anchor_attr = f' text-anchor="{anchor}"' if anchor != "start" else ""
-    return (f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}"'
-            f"{weight_attr}{anchor_attr}>{escape(text)}</text>")
+    return (
+        f'<text x="{x:g}" y="{y:g}" font-size="{size:g}" fill="{fill}"'
+        f"{weight_attr}{anchor_attr}>{escape(text)}</text>"
+    )
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -273,4 +344,3 @@ def _ink(fill: str) -> str:
 
 def _darker(fill: str) -> str:
     return "#" + "".join(f"{int(c * 0.7):02x}" for c in _rgb(fill))
-

@@ -73,15 +73,17 @@ class QualityReport(BaseModel):
 _CODES: dict[str, tuple[Severity, str]] = {
     "cycles": ("error", "cycles over flow edges (strongly connected components > 1 node)"),
     "self_loops": ("error", "edges from a node to itself"),
-    "shipped_lots_without_origin": (
-        "error", "lots shipped but never produced or supplied"),
-    "consumed_lots_without_origin": (
-        "warning", "lots consumed but never produced or supplied"),
+    "shipped_lots_without_origin": ("error", "lots shipped but never produced or supplied"),
+    "consumed_lots_without_origin": ("warning", "lots consumed but never produced or supplied"),
     "lots_without_origin": ("warning", "lots with no incoming PRODUCED or SUPPLIED edge"),
-    "mass_balance_gaps": ("warning", "process steps whose output and input differ beyond the "
-                                     "tolerance (same unit)"),
+    "mass_balance_gaps": (
+        "warning",
+        "process steps whose output and input differ beyond the tolerance (same unit)",
+    ),
     "steps_missing_quantities": (
-        "warning", "process steps with an input or output edge lacking a quantity or unit"),
+        "warning",
+        "process steps with an input or output edge lacking a quantity or unit",
+    ),
     "steps_without_inputs": ("warning", "process steps that produced lots but consumed nothing"),
     "steps_without_outputs": ("info", "process steps that consumed lots but produced nothing"),
     "shipments_without_destination": ("warning", "shipments with no DELIVERED_TO customer"),
@@ -91,14 +93,15 @@ _KINDS = list(NodeKind)
 _KIND_CODE = {kind: code for code, kind in enumerate(_KINDS)}
 
 
-
 class _Findings:
     """Counts and bounded examples per finding code."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.items = {code: Finding(code=code, severity=sev, title=title)
-                      for code, (sev, title) in _CODES.items()}
+        self.items = {
+            code: Finding(code=code, severity=sev, title=title)
+            for code, (sev, title) in _CODES.items()
+        }
 
     def add(self, code: str, example: dict[str, Any] | None = None, *, count: int = 1) -> None:
         finding = self.items[code]
@@ -107,8 +110,9 @@ class _Findings:
             finding.examples.append(example)
 
 
-def check_quality(store: GraphStore, *, tolerance: float = 0.05,
-                  examples: int = 10) -> QualityReport:
+def check_quality(
+    store: GraphStore, *, tolerance: float = 0.05, examples: int = 10
+) -> QualityReport:
     """Streams the whole store once and reports gaps, inconsistencies and a completeness score.
 
     ``tolerance`` is the relative mass-balance gap allowed per step (0.05 = 5 %);
@@ -143,7 +147,11 @@ class _Check:
         parts: dict[str, tuple[int, int]] = {}
 
         has_origin, consumed, shipped, delivered = (
-            edges["has_origin"], edges["consumed"], edges["shipped"], edges["delivered"])
+            edges["has_origin"],
+            edges["consumed"],
+            edges["shipped"],
+            edges["delivered"],
+        )
         no_origin = is_lot & ~has_origin
         self._examples_of("lots_without_origin", no_origin)
         self._examples_of("consumed_lots_without_origin", no_origin & consumed)
@@ -158,8 +166,9 @@ class _Check:
 
         with_qty, qty_edges = edges["quantified"]
         parts["quantities"] = (with_qty, qty_edges)
-        parts["mass_balance"] = self._mass_balance(edges["inputs"], edges["outputs"],
-                                                   edges["missing"])
+        parts["mass_balance"] = self._mass_balance(
+            edges["inputs"], edges["outputs"], edges["missing"]
+        )
 
         in_cycles = self._cycles(n, edges["src"], edges["dst"])
         on_flow = np.zeros(n, dtype=bool)
@@ -239,9 +248,16 @@ class _Check:
         return {
             "src": np.frombuffer(src, dtype=np.int32) if src else np.zeros(0, np.int32),
             "dst": np.frombuffer(dst, dtype=np.int32) if dst else np.zeros(0, np.int32),
-            "has_origin": has_origin, "consumed": consumed, "shipped": shipped,
-            "delivered": delivered, "looped": looped, "inputs": inputs, "outputs": outputs,
-            "missing": missing, "quantified": (with_qty, qty_edges), "count": count,
+            "has_origin": has_origin,
+            "consumed": consumed,
+            "shipped": shipped,
+            "delivered": delivered,
+            "looped": looped,
+            "inputs": inputs,
+            "outputs": outputs,
+            "missing": missing,
+            "quantified": (with_qty, qty_edges),
+            "count": count,
         }
 
     def _examples_of(self, code: str, mask: np.ndarray) -> None:
@@ -251,9 +267,12 @@ class _Check:
             self.findings.items[code].examples.append({"id": self.ids[int(i)]})
 
     # -- mass balance ---------------------------------------------------------------------
-    def _mass_balance(self, inputs: dict[tuple[int, str], float],
-                      outputs: dict[tuple[int, str], float],
-                      missing: dict[int, int]) -> tuple[int, int]:
+    def _mass_balance(
+        self,
+        inputs: dict[tuple[int, str], float],
+        outputs: dict[tuple[int, str], float],
+        missing: dict[int, int],
+    ) -> tuple[int, int]:
         by_step_in: dict[int, dict[str, float]] = {}
         for (step, unit), qty in inputs.items():
             by_step_in.setdefault(step, {})[unit] = qty
@@ -265,8 +284,10 @@ class _Check:
         for step in sorted(set(by_step_in) - set(by_step_out)):
             self.findings.add("steps_without_outputs", {"id": self.ids[step]})
         for step in sorted(missing):
-            self.findings.add("steps_missing_quantities",
-                              {"id": self.ids[step], "edges_without_quantity": missing[step]})
+            self.findings.add(
+                "steps_missing_quantities",
+                {"id": self.ids[step], "edges_without_quantity": missing[step]},
+            )
         comparable = balanced = 0
         tolerance = self.tolerance
         for step in sorted(set(by_step_in) & set(by_step_out)):
@@ -282,8 +303,14 @@ class _Check:
                 loss = unit not in COUNTED_UNITS and qty_in > qty_out * (1 + tolerance) + 1e-9
                 if surplus or loss:
                     biggest = max(qty_in, qty_out)
-                    gaps.append({"unit": unit, "input": qty_in, "output": qty_out,
-                                 "gap": round((qty_out - qty_in) / biggest, 4)})
+                    gaps.append(
+                        {
+                            "unit": unit,
+                            "input": qty_in,
+                            "output": qty_out,
+                            "gap": round((qty_out - qty_in) / biggest, 4),
+                        }
+                    )
             if gaps:
                 self.findings.add("mass_balance_gaps", {"id": self.ids[step], "gaps": gaps})
             else:
@@ -319,8 +346,10 @@ class _Check:
     def _duplicate_events(self) -> None:
         recorded = self.store.get_meta(DUPLICATE_EVENTS_META)
         if recorded is None:
-            self.notes.append("duplicate events: none recorded (the EPCIS loader keeps the count "
-                              f"under meta {DUPLICATE_EVENTS_META!r} when it skips any)")
+            self.notes.append(
+                "duplicate events: none recorded (the EPCIS loader keeps the count "
+                f"under meta {DUPLICATE_EVENTS_META!r} when it skips any)"
+            )
             return
         try:
             self.findings.add("duplicate_events", count=int(recorded))

@@ -100,9 +100,7 @@ def _settle(
     """How many reached sources of a node are not settled yet."""
     dependants: dict[str, list[str]] = {}
     for node in deferred:
-        sources = {
-            f.source for f in inflows[node] if f.source not in share and f.source in reached
-        }
+        sources = {f.source for f in inflows[node] if f.source not in share and f.source in reached}
         sources.discard(node)
         waiting[node] = len(sources)
         for source in sources:

@@ -287,9 +287,7 @@ def _edge_rows(batch: Batch, rid_of: dict[str, int]) -> list[EdgeRow]:
         texts[index] = dump_props(
             props[index], where=_edge_label(index, edges[index]), keep_nulls=True
         )
-    rows = list(
-        zip(src, dst, names, map(_QTY, edges), map(_UNIT, edges), texts, strict=True)
-    )
+    rows = list(zip(src, dst, names, map(_QTY, edges), map(_UNIT, edges), texts, strict=True))
     if _has_repeats(src, names, dst):
         return _merge_repeats(rows, edges)
     return rows
