@@ -132,3 +132,74 @@ def test_the_shared_lock_excludes_writers_from_readers() -> None:
         inside.append("reader done")
     thread.join()
     assert inside == ["two readers at once", "reader done", "writer"]
+
+
+DEFAULT_SMALL_FRONTIER = csr_index.SMALL_FRONTIER
+
+
+def _expected_order(graph: nx.DiGraph, seeds: list[int]) -> tuple[list[str], list[int]]:
+    """The documented order: seeds as given, then each level by rowid; networkx depths."""
+    hub = -1
+    graph.add_edges_from((hub, s) for s in seeds)
+    try:
+        lengths = nx.single_source_shortest_path_length(graph, hub)
+    finally:
+        graph.remove_node(hub)
+    order = list(dict.fromkeys(seeds))
+    depths = [0] * len(order)
+    deepest = max(lengths.values()) - 1
+    for depth in range(1, deepest + 1):
+        level = sorted(n for n, d in lengths.items() if d - 1 == depth)
+        order += level
+        depths += [depth] * len(level)
+    return [f"n{n}" for n in order], depths
+
+
+@pytest.mark.parametrize("threshold", [1, 4, DEFAULT_SMALL_FRONTIER, 10**9])
+def test_small_and_large_frontiers_switch_mid_walk_and_match_networkx(
+    monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    """A narrow start fans out past the small-frontier threshold and narrows again (as a
+    backward trace does), with delta edges on both sides of the switch; every threshold, from
+    all-numpy to all-Python, gives networkx's depths in exactly the documented order."""
+    monkeypatch.setattr(csr_index, "SMALL_FRONTIER", threshold)
+    rng = np.random.default_rng(11)
+    layers = [[1], [2, 3], list(range(4, 14)), list(range(14, 214)), list(range(214, 234))]
+    layers += [list(range(234, 238)), [238], [239]]
+    n = 240
+    edges: list[tuple[int, int]] = []
+    for upper, lower in zip(layers, layers[1:], strict=False):
+        for node in lower:  # every lower node is fed by 1-3 nodes of the layer above
+            edges += [(int(u), node) for u in rng.choice(upper, size=min(3, len(upper)))]
+        edges += [(int(rng.choice(lower)), int(rng.choice(upper)))]  # a cycle back up
+    edges += [(int(s), int(d)) for s, d in rng.integers(1, n, size=(30, 2)).tolist()]
+    rng.shuffle(edges)
+    built, added = edges[: len(edges) * 2 // 3], edges[len(edges) * 2 // 3 :]
+    index = _index(n, built)
+    index.add(
+        node_rids=np.zeros(0, dtype=np.int64),
+        node_ids=[],
+        node_codes=np.zeros(0, dtype=np.int8),
+        edge_src=[s for s, _ in added],
+        edge_dst=[d for _, d in added],
+    )
+    assert index.delta_count == len(added), "the added edges stay in the delta"
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(1, n))
+    graph.add_edges_from(edges)
+    for seeds, forward in (([1], True), ([239], False), ([238, 2, 238], True), ([150], False)):
+        walked = graph if forward else graph.reverse()
+        want_ids, want_depths = _expected_order(walked, seeds)
+        sizes = [want_depths.count(d) for d in range(max(want_depths) + 1)]
+        if seeds == [1]:
+            assert min(sizes) < DEFAULT_SMALL_FRONTIER <= max(sizes), "the default switches"
+        ids, _kinds, depths = index.reach(seeds, forward=forward, max_depth=None, max_nodes=n)
+        assert (ids, depths) == (want_ids, want_depths)
+        for limit in (0, 2, 3):
+            ids, _kinds, depths = index.reach(seeds, forward=forward, max_depth=limit, max_nodes=n)
+            kept = sum(1 for d in want_depths if d <= limit)
+            assert (ids, depths) == (want_ids[:kept], want_depths[:kept])
+        with pytest.raises(LimitExceeded):
+            index.reach(seeds, forward=forward, max_depth=None, max_nodes=len(want_ids) - 1)
+    # Nothing stays marked visited after a walk, completed or cut short by the cap.
+    assert not any(v.any() for v in index._spare_visited)

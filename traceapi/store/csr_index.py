@@ -3,8 +3,11 @@
 Nodes are numbered by their SQLite rowid (``nodes.rid``), so arrays are indexed by it directly.
 Each direction keeps ``indptr`` / ``indices`` built at the last (re)build and a Python adjacency
 dict for edges added since; when the delta grows past a threshold it is folded into new arrays.
-Walks are level by level: the neighbours of a whole frontier are gathered with one vectorised
-slice-and-concatenate, filtered through a visited array, and deduplicated.
+Walks are level by level. A small frontier (the narrow start and end of most traces) is expanded
+by plain Python loops over memoryviews of the arrays, since each vectorised step costs ten or more
+microseconds however few nodes it touches; a large one gathers the neighbours of the whole
+frontier with one vectorised slice-and-concatenate, filters them through the visited array, and
+deduplicates them. Both kinds of level share the same visited array, so a walk switches freely.
 
 Readers (walks) share the index; writers (``add``) take it exclusively, so a walk never sees
 half-applied changes.
@@ -32,6 +35,9 @@ IntArray = npt.NDArray[np.int64]
 
 _SPARE_VISITED = 8
 """Visited arrays kept for reuse: about one per concurrent walk."""
+
+SMALL_FRONTIER = 24
+"""Frontiers smaller than this are expanded in plain Python, larger ones with numpy."""
 
 MIN_DELTA_REBUILD = 1_000
 MAX_DELTA_REBUILD = 100_000
@@ -89,6 +95,16 @@ class _Adjacency:
     indices: npt.NDArray[np.int32]
     has_delta: npt.NDArray[np.bool_]
     delta: dict[int, list[int]] = field(default_factory=dict)
+    indptr_view: memoryview = field(init=False, repr=False)
+    indices_view: memoryview = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        """Zero-copy views for the Python path: indexing them yields plain ints quickly."""
+        self.indptr_view = self.indptr.data
+        self.indices_view = self.indices.data
 
     @classmethod
     def build(cls, src: IntArray, dst: IntArray, *, capacity: int) -> _Adjacency:
@@ -107,9 +123,27 @@ class _Adjacency:
         indptr[: old + 1] = self.indptr
         indptr[old + 1 :] = self.indptr[old]
         self.indptr = indptr
+        self._refresh_views()
         has_delta = np.zeros(capacity, dtype=np.bool_)
         has_delta[:old] = self.has_delta
         self.has_delta = has_delta
+
+    def expand_small(self, frontier: list[int], visited: memoryview) -> list[int]:
+        """The unvisited neighbours of a small frontier, sorted, marked visited on the way."""
+        indptr, indices, delta = self.indptr_view, self.indices_view, self.delta
+        found: list[int] = []
+        for node in frontier:
+            for neighbour in indices[indptr[node] : indptr[node + 1]]:
+                if not visited[neighbour]:
+                    visited[neighbour] = True
+                    found.append(neighbour)
+            if delta and node in delta:
+                for neighbour in delta[node]:
+                    if not visited[neighbour]:
+                        visited[neighbour] = True
+                        found.append(neighbour)
+        found.sort()
+        return found
 
     def neighbours(self, frontier: IntArray) -> npt.NDArray[np.integer]:
         """Every neighbour of every frontier node, duplicates included."""
@@ -279,35 +313,45 @@ class TraversalIndex:
     ) -> tuple[IntArray, list[int]]:
         adjacency = self._forward if forward else self._backward
         unique_seeds = list(dict.fromkeys(seeds))
-        frontier = np.asarray(unique_seeds, dtype=np.int64)
-        if frontier.size > max_nodes:
+        if len(unique_seeds) > max_nodes:
             self._too_many(unique_seeds, max_nodes)
         visited = self._borrow_visited()
-        levels = [frontier]
+        marks = visited.data
+        # Each level is a sorted list (small, Python path) or array (large, numpy path).
+        frontier: list[int] | IntArray = unique_seeds
+        levels: list[list[int] | IntArray] = [unique_seeds]
         try:
-            visited[frontier] = True
-            total = frontier.size
+            _mark_visited(visited, marks, unique_seeds)
+            total = len(unique_seeds)
             depth = 0
-            while frontier.size and (max_depth is None or depth < max_depth):
-                found = adjacency.neighbours(frontier)
-                found = _distinct(found[~visited[found]])
-                if not found.size:
+            while len(frontier) and (max_depth is None or depth < max_depth):
+                found: list[int] | IntArray
+                if len(frontier) < SMALL_FRONTIER:
+                    small = frontier if isinstance(frontier, list) else frontier.tolist()
+                    found = adjacency.expand_small(small, marks)
+                else:
+                    wide = np.asarray(frontier, dtype=np.int64)
+                    reached = adjacency.neighbours(wide)
+                    found = _distinct(reached[~visited[reached]])
+                    visited[found] = True
+                if not len(found):
                     break
-                visited[found] = True
                 levels.append(found)
-                total += found.size
+                total += len(found)
                 if total > max_nodes:
                     self._too_many(unique_seeds, max_nodes)
                 depth += 1
                 frontier = found
-            order = np.concatenate(levels) if len(levels) > 1 else frontier
+            order = _concatenated(levels)
         finally:
-            for level in levels:
-                visited[level] = False
-            self._return_visited(visited)
+            marks.release()
+        # Only a walk that completed knows every flag it set; one cut short (the node cap, or
+        # anything unexpected) drops its array rather than return it half-cleared.
+        visited[order] = False
+        self._return_visited(visited)
         depths: list[int] = []
         for level_number, nodes in enumerate(levels):
-            depths += [level_number] * int(nodes.size)
+            depths += [level_number] * len(nodes)
         return order, depths
 
     def _borrow_visited(self) -> npt.NDArray[np.bool_]:
@@ -344,6 +388,32 @@ def _distinct(nodes: npt.NDArray[np.integer]) -> IntArray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def _mark_visited(visited: npt.NDArray[np.bool_], marks: memoryview, nodes: list[int]) -> None:
+    """Set the nodes' visited flags: one by one for a few, vectorised for many."""
+    if len(nodes) < SMALL_FRONTIER:
+        for node in nodes:
+            marks[node] = True
+    else:
+        visited[nodes] = True
+
+
+def _concatenated(levels: list[list[int] | IntArray]) -> IntArray:
+    """All levels in order as one array (runs of small lists joined before converting)."""
+    parts: list[IntArray] = []
+    run: list[int] = []
+    for level in levels:
+        if isinstance(level, list):
+            run += level
+        else:
+            if run:
+                parts.append(np.asarray(run, dtype=np.int64))
+                run = []
+            parts.append(level)
+    if run or not parts:
+        parts.append(np.asarray(run, dtype=np.int64))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _objects(strings: Sequence[str]) -> npt.NDArray[np.object_]:
