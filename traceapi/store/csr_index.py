@@ -1,13 +1,11 @@
 """The embedded store's traversal index: flow edges as numpy CSR arrays plus a small delta.
 
-Nodes are numbered by their SQLite rowid (``nodes.rid``), so arrays are indexed by it directly.
-Each direction keeps ``indptr`` / ``indices`` built at the last (re)build and a Python adjacency
-dict for edges added since; when the delta grows past a threshold it is folded into new arrays.
-Walks are level by level. A small frontier (the narrow start and end of most traces) is expanded
-by plain Python loops over memoryviews of the arrays, since each vectorised step costs ten or more
-microseconds however few nodes it touches; a large one gathers the neighbours of the whole
-frontier with one vectorised slice-and-concatenate, filters them through the visited array, and
-deduplicates them. Both kinds of level share the same visited array, so a walk switches freely.
+Nodes are numbered by their SQLite rowid (``nodes.rid``), so arrays are indexed by it directly,
+and a dict maps each node id to its rowid so seeds are found without a query. Each direction
+keeps ``indptr`` / ``indices`` built at the last (re)build and an adjacency dict for edges added
+since; when the delta grows past a threshold it is folded into new arrays. Walks run in the
+compiled kernel of ``bfs_kernel``, level by level with a visited bitmap; the delta goes to it
+as sorted arrays, rebuilt only when it changed.
 
 Readers (walks) share the index; writers (``add``) take it exclusively, so a walk never sees
 half-applied changes.
@@ -15,6 +13,7 @@ half-applied changes.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,11 +32,8 @@ _KINDS_BY_CODE = np.array(list(NodeKind), dtype=object)
 
 IntArray = npt.NDArray[np.int64]
 
-_SPARE_VISITED = 8
-"""Visited arrays kept for reuse: about one per concurrent walk."""
-
-SMALL_FRONTIER = 24
-"""Frontiers smaller than this are expanded in plain Python, larger ones with numpy."""
+_SPARE_SCRATCH = 4
+"""Walk buffers kept for reuse: about one per concurrent walk."""
 
 MIN_DELTA_REBUILD = 1_000
 MAX_DELTA_REBUILD = 100_000
@@ -93,18 +89,8 @@ class _Adjacency:
 
     indptr: IntArray
     indices: npt.NDArray[np.int32]
-    has_delta: npt.NDArray[np.bool_]
     delta: dict[int, list[int]] = field(default_factory=dict)
-    indptr_view: memoryview = field(init=False, repr=False)
-    indices_view: memoryview = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._refresh_views()
-
-    def _refresh_views(self) -> None:
-        """Zero-copy views for the Python path: indexing them yields plain ints quickly."""
-        self.indptr_view = self.indptr.data
-        self.indices_view = self.indices.data
+    _delta_arrays: tuple[IntArray, IntArray, IntArray] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, src: IntArray, dst: IntArray, *, capacity: int) -> _Adjacency:
@@ -113,63 +99,55 @@ class _Adjacency:
         counts = np.bincount(src, minlength=capacity)
         indptr = np.zeros(capacity + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return cls(indptr, indices, np.zeros(capacity, dtype=np.bool_))
+        return cls(indptr, indices)
 
     def grow(self, capacity: int) -> None:
-        old = self.has_delta.size
+        old = self.indptr.size - 1
         if capacity <= old:
             return
         indptr = np.empty(capacity + 1, dtype=np.int64)
         indptr[: old + 1] = self.indptr
         indptr[old + 1 :] = self.indptr[old]
         self.indptr = indptr
-        self._refresh_views()
-        has_delta = np.zeros(capacity, dtype=np.bool_)
-        has_delta[:old] = self.has_delta
-        self.has_delta = has_delta
 
-    def expand_small(self, frontier: list[int], visited: memoryview) -> list[int]:
-        """The unvisited neighbours of a small frontier, sorted, marked visited on the way."""
-        indptr, indices, delta = self.indptr_view, self.indices_view, self.delta
-        found: list[int] = []
-        for node in frontier:
-            for neighbour in indices[indptr[node] : indptr[node + 1]]:
-                if not visited[neighbour]:
-                    visited[neighbour] = True
-                    found.append(neighbour)
-            if delta and node in delta:
-                for neighbour in delta[node]:
-                    if not visited[neighbour]:
-                        visited[neighbour] = True
-                        found.append(neighbour)
-        found.sort()
-        return found
+    def link(self, node: int, neighbour: int) -> None:
+        self.delta.setdefault(node, []).append(neighbour)
+        self._delta_arrays = None
 
-    def neighbours(self, frontier: IntArray) -> npt.NDArray[np.integer]:
-        """Every neighbour of every frontier node, duplicates included."""
-        indptr = self.indptr
-        if frontier.size == 1:
-            node = int(frontier[0])
-            found: npt.NDArray[np.integer] = self.indices[indptr[node] : indptr[node + 1]]
-        else:
-            starts = indptr[frontier]
-            counts = indptr[frontier + 1] - starts
-            ends = np.cumsum(counts)
-            total = int(ends[-1]) if ends.size else 0
-            if total:
-                # Positions of all neighbours: each node's run starts at starts[i] and the
-                # output offset of that run is ends[i] - counts[i].
-                shift = np.repeat(starts - (ends - counts), counts)
-                found = self.indices[shift + np.arange(total, dtype=np.int64)]
-            else:
-                found = self.indices[:0]
-        if self.delta:
-            touched = frontier[self.has_delta[frontier]]
-            if touched.size:
-                delta = self.delta
-                extra = [n for node in touched.tolist() for n in delta[node]]
-                found = np.concatenate((found, np.asarray(extra, dtype=np.int64)))
-        return found
+    def delta_arrays(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The delta as the kernel reads it: sorted nodes, offsets, and their neighbours."""
+        arrays = self._delta_arrays
+        if arrays is None:
+            keys = sorted(self.delta)
+            lists = [self.delta[key] for key in keys]
+            pointers = np.zeros(len(keys) + 1, dtype=np.int64)
+            np.cumsum([len(found) for found in lists], out=pointers[1:])
+            values = [n for found in lists for n in found]
+            arrays = (
+                np.asarray(keys, dtype=np.int64),
+                pointers,
+                np.asarray(values, dtype=np.int64),
+            )
+            self._delta_arrays = arrays
+        return arrays
+
+
+@dataclass
+class _Scratch:
+    """One walk's buffers: the visited bitmap and where the kernel writes its answer."""
+
+    visited: npt.NDArray[np.bool_]
+    order: IntArray
+    level_ends: IntArray
+
+    @classmethod
+    def sized(cls, capacity: int) -> _Scratch:
+        # np.empty touches no memory: only the pages a walk writes become resident.
+        return cls(
+            np.zeros(capacity, dtype=np.bool_),
+            np.empty(capacity, dtype=np.int64),
+            np.empty(capacity + 1, dtype=np.int64),
+        )
 
 
 class TraversalIndex:
@@ -188,11 +166,13 @@ class TraversalIndex:
         capacity = size + size // 8 + 16  # headroom: new nodes rarely force a regrow
         self._size = size
         self.lock = SharedLock()
-        self._spare_visited: list[npt.NDArray[np.bool_]] = []
+        self._spare_scratch: list[_Scratch] = []
         self._kinds = np.full(capacity, -1, dtype=np.int8)
         self._kinds[node_rids] = node_codes
         self._ids = np.empty(capacity, dtype=object)
         self._ids[node_rids] = _objects(node_ids)
+        self.rid_of: dict[str, int] = dict(zip(node_ids, node_rids.tolist(), strict=True))
+        """Node id -> rowid for every node the index knows."""
         self._build(edge_src, edge_dst, capacity=capacity)
 
     def _build(self, src: IntArray, dst: IntArray, *, capacity: int) -> None:
@@ -220,10 +200,11 @@ class TraversalIndex:
         """Approximate memory held: arrays, id strings, and the delta."""
         arrays = [self._kinds, self._ids]
         for adj in (self._forward, self._backward):
-            arrays += [adj.indptr, adj.indices, adj.has_delta]
+            arrays += [adj.indptr, adj.indices]
         total = sum(int(a.nbytes) for a in arrays)
         names = [s for s in self._ids[: self._size].tolist() if s is not None]
         total += 49 * len(names) + sum(map(len, names))
+        total += sys.getsizeof(self.rid_of) + 28 * len(self.rid_of)  # the table and its ints
         total += len(self._delta_src) * 2 * 90
         return total
 
@@ -243,6 +224,7 @@ class TraversalIndex:
                 self._grow(int(node_rids.max()) + 1)
                 self._kinds[node_rids] = node_codes
                 self._ids[node_rids] = _objects(node_ids)
+                self.rid_of.update(zip(node_ids, node_rids.tolist(), strict=True))
             if not len(edge_src):
                 return
             self._delta_src.extend(int(s) for s in edge_src)
@@ -254,8 +236,8 @@ class TraversalIndex:
                 self._compact()
                 return
             for src, dst in zip(edge_src, edge_dst, strict=True):
-                _link(self._forward, int(src), int(dst))
-                _link(self._backward, int(dst), int(src))
+                self._forward.link(int(src), int(dst))
+                self._backward.link(int(dst), int(src))
 
     def _grow(self, size: int) -> None:
         if size <= self._size:
@@ -300,74 +282,56 @@ class TraversalIndex:
         """Breadth-first from ``seeds`` (rowids, known to the index): ids, kinds, depths.
 
         Seeds come first at depth 0 in the order given, then each level in rowid order.
-        Walks run concurrently; each borrows its own visited array.
+        Walks run concurrently; each borrows its own buffers.
         """
-        with self.lock.shared():
-            order, depths = self._walk(seeds, forward, max_depth, max_nodes)
-            ids: list[str] = self._ids[order].tolist()
-            kinds: list[NodeKind] = _KINDS_BY_CODE[self._kinds[order]].tolist()
-        return ids, kinds, depths
-
-    def _walk(
-        self, seeds: Sequence[int], forward: bool, max_depth: int | None, max_nodes: int
-    ) -> tuple[IntArray, list[int]]:
-        adjacency = self._forward if forward else self._backward
         unique_seeds = list(dict.fromkeys(seeds))
         if len(unique_seeds) > max_nodes:
             self._too_many(unique_seeds, max_nodes)
-        visited = self._borrow_visited()
-        marks = visited.data
-        # Each level is a sorted list (small, Python path) or array (large, numpy path).
-        frontier: list[int] | IntArray = unique_seeds
-        levels: list[list[int] | IntArray] = [unique_seeds]
-        try:
-            _mark_visited(visited, marks, unique_seeds)
-            total = len(unique_seeds)
-            depth = 0
-            while len(frontier) and (max_depth is None or depth < max_depth):
-                found: list[int] | IntArray
-                if len(frontier) < SMALL_FRONTIER:
-                    small = frontier if isinstance(frontier, list) else frontier.tolist()
-                    found = adjacency.expand_small(small, marks)
-                else:
-                    wide = np.asarray(frontier, dtype=np.int64)
-                    reached = adjacency.neighbours(wide)
-                    found = _distinct(reached[~visited[reached]])
-                    visited[found] = True
-                if not len(found):
-                    break
-                levels.append(found)
-                total += len(found)
-                if total > max_nodes:
+        from traceapi.store import bfs_kernel  # imports numba: only once a walk is needed
+
+        with self.lock.shared():
+            adjacency = self._forward if forward else self._backward
+            scratch = self._borrow_scratch()
+            try:
+                deepest = bfs_kernel.walk(
+                    adjacency.indptr,
+                    adjacency.indices,
+                    adjacency.delta_arrays(),
+                    np.asarray(unique_seeds, dtype=np.int64),
+                    scratch.visited,
+                    max_depth=max_depth,
+                    max_nodes=max_nodes,
+                    order=scratch.order,
+                    level_ends=scratch.level_ends,
+                )
+                if deepest == bfs_kernel.OVERFLOW:
                     self._too_many(unique_seeds, max_nodes)
-                depth += 1
-                frontier = found
-            order = _concatenated(levels)
-        finally:
-            marks.release()
-        # Only a walk that completed knows every flag it set; one cut short (the node cap, or
-        # anything unexpected) drops its array rather than return it half-cleared.
-        visited[order] = False
-        self._return_visited(visited)
+                ends: list[int] = scratch.level_ends[: deepest + 1].tolist()
+                order = scratch.order[: ends[-1]]
+                ids: list[str] = self._ids[order].tolist()
+                kinds: list[NodeKind] = _KINDS_BY_CODE[self._kinds[order]].tolist()
+            finally:
+                self._return_scratch(scratch)
         depths: list[int] = []
-        for level_number, nodes in enumerate(levels):
-            depths += [level_number] * len(nodes)
-        return order, depths
+        start = 0
+        for depth, end in enumerate(ends):
+            depths += [depth] * (end - start)
+            start = end
+        return ids, kinds, depths
 
-    def _borrow_visited(self) -> npt.NDArray[np.bool_]:
-        """An all-False array over the nodes; reused, since zeroing a fresh one per walk costs
-        more than the walk itself on a large graph."""
+    def _borrow_scratch(self) -> _Scratch:
+        """Buffers over the nodes; reused, since zeroing a fresh bitmap per walk costs more
+        than the walk itself on a large graph (the kernel leaves it all False)."""
+        capacity = self._kinds.size
         try:
-            visited = self._spare_visited.pop()
+            scratch = self._spare_scratch.pop()
         except IndexError:
-            return np.zeros(self._kinds.size, dtype=np.bool_)
-        if visited.size != self._kinds.size:
-            return np.zeros(self._kinds.size, dtype=np.bool_)
-        return visited
+            return _Scratch.sized(capacity)
+        return scratch if scratch.visited.size == capacity else _Scratch.sized(capacity)
 
-    def _return_visited(self, visited: npt.NDArray[np.bool_]) -> None:
-        if visited.size == self._kinds.size and len(self._spare_visited) < _SPARE_VISITED:
-            self._spare_visited.append(visited)
+    def _return_scratch(self, scratch: _Scratch) -> None:
+        if scratch.visited.size == self._kinds.size and len(self._spare_scratch) < _SPARE_SCRATCH:
+            self._spare_scratch.append(scratch)
 
     def _too_many(self, seeds: list[int], max_nodes: int) -> None:
         names = [str(self._ids[s]) for s in seeds[:5]]
@@ -379,51 +343,9 @@ class TraversalIndex:
         )
 
 
-def _distinct(nodes: npt.NDArray[np.integer]) -> IntArray:
-    """The distinct values, sorted (cheaper than ``np.unique`` for the small arrays of a level)."""
-    if nodes.size < 2:
-        return nodes.astype(np.int64, copy=False)
-    ordered = np.sort(nodes).astype(np.int64, copy=False)
-    keep = np.empty(ordered.size, dtype=np.bool_)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
-
-
-def _mark_visited(visited: npt.NDArray[np.bool_], marks: memoryview, nodes: list[int]) -> None:
-    """Set the nodes' visited flags: one by one for a few, vectorised for many."""
-    if len(nodes) < SMALL_FRONTIER:
-        for node in nodes:
-            marks[node] = True
-    else:
-        visited[nodes] = True
-
-
-def _concatenated(levels: list[list[int] | IntArray]) -> IntArray:
-    """All levels in order as one array (runs of small lists joined before converting)."""
-    parts: list[IntArray] = []
-    run: list[int] = []
-    for level in levels:
-        if isinstance(level, list):
-            run += level
-        else:
-            if run:
-                parts.append(np.asarray(run, dtype=np.int64))
-                run = []
-            parts.append(level)
-    if run or not parts:
-        parts.append(np.asarray(run, dtype=np.int64))
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
 def _objects(strings: Sequence[str]) -> npt.NDArray[np.object_]:
     """An object array of the strings themselves (no detour through a wide unicode array)."""
     return np.fromiter(strings, dtype=object, count=len(strings))
-
-
-def _link(adjacency: _Adjacency, node: int, neighbour: int) -> None:
-    adjacency.delta.setdefault(node, []).append(neighbour)
-    adjacency.has_delta[node] = True
 
 
 def empty_index() -> TraversalIndex:

@@ -289,11 +289,7 @@ class EmbeddedStore(GraphStore):
         with self._index_lock, _sqlite_errors("tracing"):
             self._check_open()
             index = self._fresh_index()
-            rows = self._watcher.execute(
-                "SELECT n.id, n.rid FROM json_each(?) AS j JOIN nodes AS n ON n.id = j.value",
-                (json.dumps(seeds),),
-            ).fetchall()
-            rid_of = dict(rows)
+            rid_of = index.rid_of
             missing = [s for s in dict.fromkeys(seeds) if s not in rid_of]
             if missing:
                 raise NotFound(
@@ -301,17 +297,13 @@ class EmbeddedStore(GraphStore):
                     + (f" (and {len(missing) - 1} more unknown seeds)" if len(missing) > 1 else ""),
                     details={"ids": missing},
                 )
-            rids = [rid_of[s] for s in seeds]
-            if max(rids) >= index.size:
-                # A commit landed between the refresh and the lookup.
-                index = self._fresh_index(force=True)
-            return index, rids
+            return index, [rid_of[s] for s in seeds]
 
-    def _fresh_index(self, *, force: bool = False) -> TraversalIndex:
+    def _fresh_index(self) -> TraversalIndex:
         """Build the index, or bring it up to date with commits since it was last read."""
         conn = self._watcher
         version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-        if self._index is not None and not force and version == self._seen_version:
+        if self._index is not None and version == self._seen_version:
             return self._index
         conn.execute("BEGIN")
         try:
@@ -749,6 +741,9 @@ def _load_index(conn: sqlite3.Connection) -> TraversalIndex:
     src, dst = conn.execute(
         f"SELECT group_concat(src), group_concat(dst) FROM edges WHERE type IN {_FLOW_SQL}"
     ).fetchone()
+    from traceapi.store import bfs_kernel  # imports numba: only for a store that walks
+
+    bfs_kernel.warm_up()
     return TraversalIndex(
         node_rids=_int_array(rids, np.int64),
         node_ids=id_list,
