@@ -7,7 +7,7 @@ import pytest
 from tests.contract.graphs import edge, lot, step
 from traceapi.domain.model import Alias, Batch, EdgeType, Node, NodeKind
 from traceapi.errors import InvalidInput
-from traceapi.store.base import GraphStore
+from traceapi.store.base import EdgeRow, EdgeSide, GraphStore
 
 
 @pytest.fixture
@@ -70,6 +70,21 @@ def test_edges_of_by_side_and_type(loaded: GraphStore) -> None:
     assert len(keys) == len(set(keys)) == 5
     assert loaded.edges_of(["C-1"], side="out") == []
     assert loaded.edges_of(["nope"], side="both") == []
+
+
+@pytest.mark.parametrize("side", ["out", "in", "both"])
+@pytest.mark.parametrize(
+    "types", [None, frozenset({EdgeType.CONSUMED_BY}), frozenset({EdgeType.PRODUCED, EdgeType.ON})]
+)
+def test_edge_rows_are_the_edges_without_props(
+    loaded: GraphStore, side: EdgeSide, types: frozenset[EdgeType] | None
+) -> None:
+    ids = ["P-1", "FG-1", "RM-1", "P-1", "nope"]
+    rows = loaded.edge_rows_of(ids, side=side, types=types)
+    edges = loaded.edges_of(ids, side=side, types=types)
+    assert rows == [EdgeRow(e.source, e.target, e.type, e.qty, e.unit) for e in edges]
+    assert all(type(row) is EdgeRow and isinstance(row.type, EdgeType) for row in rows)
+    assert loaded.edge_rows_of([], side=side, types=types) == []
 
 
 def test_list_nodes_pages_by_id(loaded: GraphStore) -> None:

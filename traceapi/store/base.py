@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 from traceapi.domain.audit import AuditDraft, AuditEntry
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
@@ -55,6 +55,17 @@ class StoreStats:
 EdgeSide = Literal["out", "in", "both"]
 
 
+class EdgeRow(NamedTuple):
+    """An edge without its properties: what answers weighing tens of thousands of edges read
+    (``edges_of`` builds a model per edge, several times the cost)."""
+
+    source: str
+    target: str
+    type: EdgeType
+    qty: float | None
+    unit: str | None
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """Everything traceapi asks of storage. All methods are synchronous and thread-safe."""
@@ -90,6 +101,16 @@ class GraphStore(Protocol):
         types: frozenset[EdgeType] | None = None,
     ) -> list[Edge]:
         """Edges leaving (``out``), entering (``in``) or touching (``both``) any of ``ids``."""
+        ...
+
+    def edge_rows_of(
+        self,
+        ids: Sequence[str],
+        *,
+        side: EdgeSide = "out",
+        types: frozenset[EdgeType] | None = None,
+    ) -> list[EdgeRow]:
+        """``edges_of`` as ``EdgeRow`` tuples (no properties), the same edges in the same order."""
         ...
 
     def list_nodes(

@@ -22,8 +22,9 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -45,7 +46,7 @@ from traceapi.errors import (
     StoreUnavailable,
     TraceapiError,
 )
-from traceapi.store.base import Direction, EdgeSide, GraphStore, Reach, StoreStats
+from traceapi.store.base import Direction, EdgeRow, EdgeSide, GraphStore, Reach, StoreStats
 from traceapi.store.csr_index import KIND_CODES, TraversalIndex
 from traceapi.store.sqlite_batch import apply_batch_in, json_default
 from traceapi.store.sqlite_schema import connect, ensure_schema
@@ -190,13 +191,14 @@ class EmbeddedStore(GraphStore):
     def get_nodes(self, ids: Sequence[str]) -> dict[str, Node]:
         if not ids:
             return {}
-        with _sqlite_errors("reading nodes"):
-            conn = self._reader()
-            rows = conn.execute(
-                f"SELECT DISTINCT {_NODE_COLUMNS} FROM json_each(?) AS j "
-                "JOIN nodes AS n ON n.id = j.value",
-                (json.dumps(list(ids)),),
-            ).fetchall()
+        with _sqlite_errors("reading nodes"), self._numbered_reads(len(ids)) as (conn, index):
+            rows = None if index is None else _node_rows_by_rid(conn, index, ids)
+            if rows is None:
+                rows = conn.execute(
+                    f"SELECT DISTINCT {_NODE_COLUMNS} FROM json_each(?) AS j "
+                    "JOIN nodes AS n ON n.id = j.value",
+                    (json.dumps(list(ids)),),
+                ).fetchall()
             nodes = _nodes_with_aliases(conn, rows)
         return {node.id: node for node in nodes}
 
@@ -207,29 +209,87 @@ class EmbeddedStore(GraphStore):
         side: EdgeSide = "out",
         types: frozenset[EdgeType] | None = None,
     ) -> list[Edge]:
+        return _edges_between(*self._edge_rows(ids, side, types))
+
+    def edge_rows_of(
+        self,
+        ids: Sequence[str],
+        *,
+        side: EdgeSide = "out",
+        types: frozenset[EdgeType] | None = None,
+    ) -> list[EdgeRow]:
+        sources, targets, rows = self._edge_rows(ids, side, types)
+        kinds, new = _EDGE_TYPES, tuple.__new__  # EdgeRow(...) less its Python-level __new__
+        return [
+            new(EdgeRow, (source, target, kinds[row[3]], row[4], row[5]))
+            for source, target, row in zip(sources, targets, rows, strict=True)
+        ]
+
+    def _edge_rows(
+        self, ids: Sequence[str], side: EdgeSide, types: frozenset[EdgeType] | None
+    ) -> tuple[list[str], list[str], list[Any]]:
+        """Source ids, target ids and (rowid, src, dst, type, qty, unit, props) rows of the
+        edges ``edges_of`` answers, in rowid order."""
         if side not in ("out", "in", "both"):
             raise InvalidInput(f"edge side must be out, in or both, not {side!r}")
         if not ids or (types is not None and not types):
-            return []
+            return [], [], []
         columns = ["src"] if side == "out" else ["dst"] if side == "in" else ["src", "dst"]
         type_filter = ""
-        params: list[str] = [json.dumps(list(ids))]
+        type_params: list[str] = []
         if types is not None:
-            type_filter = " AND e.type IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(EdgeType(t).value for t in types)))
-        found: dict[int, Any] = {}
-        with _sqlite_errors("reading edges"):
-            conn = self._reader()
+            # The edge indexes end in the type: one seek per type asked for. Past two types,
+            # one scan of each node's edges, filtered (``+`` keeps the index out), costs less.
+            typed = "+e.type" if len(types) > 2 else "e.type"
+            type_filter = f" AND {typed} IN (SELECT value FROM json_each(?))"
+            type_params.append(json.dumps(sorted(EdgeType(t).value for t in types)))
+        with _sqlite_errors("reading edges"), self._numbered_reads(len(ids)) as (conn, index):
+            if index is not None:
+                numbered = _edge_rows_by_rid(conn, index, ids, columns, type_filter, type_params)
+                if numbered is not None:
+                    return numbered
+            found: dict[int, Any] = {}
             for column in columns:
                 rows = conn.execute(
                     f"SELECT {_EDGE_COLUMNS} FROM json_each(?) AS j "
                     f"JOIN nodes AS n ON n.id = j.value JOIN edges AS e ON e.{column} = n.rid "
                     f"{_EDGE_JOINS} WHERE 1{type_filter}",
-                    params,
+                    [json.dumps(list(ids)), *type_params],
                 )
                 for row in rows:
                     found.setdefault(row[0], row)
-        return _edges([found[rowid] for rowid in sorted(found)])
+        ordered = [found[rowid] for rowid in sorted(found)]
+        return [row[1] for row in ordered], [row[2] for row in ordered], ordered
+
+    @contextmanager
+    def _numbered_reads(
+        self, wanted: int
+    ) -> Iterator[tuple[sqlite3.Connection, TraversalIndex | None]]:
+        """This thread's read connection inside one read transaction, and the traversal index
+        when it may stand in for joins on ``nodes`` (ids to rowids and back, in memory).
+
+        The index is offered only for reads of at least ``NUMBERED_READS_FROM`` nodes (below
+        that the joins cost next to nothing), once a walk has built it (building it costs far
+        more than it saves here), and when no ``clear()`` came between its refresh and this
+        transaction, so every rowid both know names the same node.
+        """
+        index: TraversalIndex | None = None
+        if wanted >= NUMBERED_READS_FROM:
+            with self._index_lock:
+                self._check_open()
+                if self._index is not None:
+                    index = self._fresh_index()
+                    epoch = self._epoch
+        conn = self._reader()
+        if index is None:
+            yield conn, None
+            return
+        conn.execute("BEGIN")
+        try:
+            current = conn.execute("SELECT value FROM internal WHERE key = 'epoch'").fetchone()
+            yield conn, (index if int(current[0]) == epoch else None)
+        finally:
+            conn.execute("COMMIT")
 
     def list_nodes(
         self,
@@ -599,23 +659,108 @@ _set_attr = object.__setattr__
 
 def _edges(rows: list[Any]) -> list[Edge]:
     """Edges from (rowid, source id, target id, type, qty, unit, props) rows."""
-    types, make, fields = _EDGE_TYPES, _trusted, _EDGE_FIELDS
+    return _edges_between([row[1] for row in rows], [row[2] for row in rows], rows)
+
+
+def _edges_between(sources: list[str], targets: list[str], rows: list[Any]) -> list[Edge]:
+    """Edges from their ends' ids and (rowid, _, _, type, qty, unit, props) rows.
+
+    ``_trusted`` written out in the loop: a recall reads tens of thousands of edges, and the
+    call per edge costs a fifth of building it."""
+    types, fields, new, set_attr = _EDGE_TYPES, _EDGE_FIELDS, object.__new__, _set_attr
     decoded = iter(_decode_many([row[6] for row in rows]))
-    return [
-        make(
-            Edge,
+    edges: list[Edge] = []
+    for source, target, row in zip(sources, targets, rows, strict=True):
+        edge = new(Edge)
+        set_attr(
+            edge,
+            "__dict__",
             {
                 "source": source,
                 "target": target,
-                "type": types[edge_type],
-                "qty": qty,
-                "unit": unit,
-                "props": {} if props == "{}" else next(decoded),
+                "type": types[row[3]],
+                "qty": row[4],
+                "unit": row[5],
+                "props": {} if row[6] == "{}" else next(decoded),
             },
-            fields,
         )
-        for _rowid, source, target, edge_type, qty, unit, props in rows
-    ]
+        set_attr(edge, "__pydantic_fields_set__", fields)
+        set_attr(edge, "__pydantic_extra__", None)
+        set_attr(edge, "__pydantic_private__", None)
+        edges.append(edge)
+    return edges
+
+
+# -- reads by rowid, named through the traversal index --------------------------------------
+
+NUMBERED_READS_FROM = 64
+"""Reads of this many nodes or more go by rowid when the traversal index is built."""
+
+
+def _rids_of(index: TraversalIndex, ids: Sequence[str]) -> list[int] | None:
+    """The rowids of ``ids`` (each once, in order), or None when the index lacks one: an id
+    of no node, or of a node committed since the index was refreshed."""
+    rids = list(map(index.rid_of.get, dict.fromkeys(ids)))
+    return None if None in rids else cast(list[int], rids)
+
+
+def _ids_by_rid(index: TraversalIndex, rids: list[int]) -> list[str] | None:
+    """The ids of the nodes numbered ``rids``, or None when the index does not know one of
+    them (a node committed since it was refreshed)."""
+    names = index._ids  # rowid -> id, None past the known nodes; read once (a refresh may grow it)
+    if not rids:
+        return []
+    if max(rids) >= names.size:
+        return None
+    found: list[str | None] = names[np.asarray(rids, dtype=np.int64)].tolist()
+    return None if None in found else cast(list[str], found)
+
+
+def _node_rows_by_rid(
+    conn: sqlite3.Connection, index: TraversalIndex, ids: Sequence[str]
+) -> list[Any] | None:
+    """``get_nodes`` rows looked up by rowid (the integer key) instead of by id."""
+    rids = _rids_of(index, ids)
+    if rids is None:
+        return None
+    return conn.execute(
+        f"SELECT {_NODE_COLUMNS} FROM json_each(?) AS j JOIN nodes AS n ON n.rid = j.value",
+        (json.dumps(rids),),
+    ).fetchall()
+
+
+def _edge_rows_by_rid(
+    conn: sqlite3.Connection,
+    index: TraversalIndex,
+    ids: Sequence[str],
+    columns: list[str],
+    type_filter: str,
+    type_params: list[str],
+) -> tuple[list[str], list[str], list[Any]] | None:
+    """``EmbeddedStore._edge_rows`` by rowid with no join on ``nodes``: the index names both
+    ends. A third cheaper on a recall's tens of thousands of edges. None when the index lacks
+    a node."""
+    rids = _rids_of(index, ids)
+    if rids is None:
+        return None
+    params = [json.dumps(rids), *type_params]
+    rows: list[Any] = []
+    for column in columns:
+        rows += conn.execute(
+            "SELECT e.rowid, e.src, e.dst, e.type, e.qty, e.unit, e.props FROM json_each(?) AS j "
+            f"JOIN edges AS e ON e.{column} = j.value WHERE 1{type_filter}",
+            params,
+        ).fetchall()
+    if len(columns) > 1:
+        rows = list({row[0]: row for row in rows}.values())  # an edge between two of ``ids``
+    rows.sort(key=_ROWID)
+    ends = _ids_by_rid(index, [row[1] for row in rows] + [row[2] for row in rows])
+    if ends is None:
+        return None
+    return ends[: len(rows)], ends[len(rows) :], rows
+
+
+_ROWID = itemgetter(0)
 
 
 def _api_key(row: Any) -> ApiKey:

@@ -46,7 +46,7 @@ from traceapi.errors import (
     TraceapiError,
 )
 from traceapi.settings import Settings
-from traceapi.store.base import Direction, EdgeSide, GraphStore, Reach, StoreStats
+from traceapi.store.base import Direction, EdgeRow, EdgeSide, GraphStore, Reach, StoreStats
 from traceapi.store.cypher import load_query
 from traceapi.store.migrations import Migration, apply_migrations
 from traceapi.store.sqlite_batch import dump_props, json_default
@@ -286,6 +286,18 @@ class Neo4jStore(GraphStore):
                 edge = _edge_from_row(row)
                 found.setdefault(edge.key, edge)
         return [found[key] for key in sorted(found)]
+
+    def edge_rows_of(
+        self,
+        ids: Sequence[str],
+        *,
+        side: EdgeSide = "out",
+        types: frozenset[EdgeType] | None = None,
+    ) -> list[EdgeRow]:
+        return [
+            EdgeRow(e.source, e.target, e.type, e.qty, e.unit)
+            for e in self.edges_of(ids, side=side, types=types)
+        ]
 
     def list_nodes(
         self,

@@ -29,6 +29,7 @@ import numpy as np
 
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
 from traceapi.errors import Conflict, InvalidInput
+from traceapi.gc_pause import collector_paused
 
 # Edges merge like nodes: a new non-null qty or unit wins, props are merged as a JSON merge
 # patch (RFC 7396: new keys win, a null removes the key). Props are stored as the patch applied
@@ -105,8 +106,15 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
     """Validate ``batch`` against itself and the store, then write it; counts what changed.
 
     Into an empty store (the first bulk load) nothing can be stored already, so the lookups
-    of stored nodes, rowids and aliases are skipped and edges are plain inserts.
+    of stored nodes, rowids and aliases are skipped and edges are plain inserts. The cyclic
+    collector waits meanwhile: the row lists made here would set off full collections that
+    rescan the whole batch, for nothing (see ``traceapi.gc_pause``).
     """
+    with collector_paused():
+        return _apply(conn, batch)
+
+
+def _apply(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
     pending = _merge_nodes(batch.nodes)
     next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) FROM nodes").fetchone()[0]) + 1
     empty = next_rid == 1  # no nodes, hence no edges nor aliases either
@@ -135,16 +143,18 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
     alias_rows = _new_aliases(conn, batch, pending, rid_of, empty=empty)
 
     # Everything is valid: write.
-    inserts = [
-        (
-            rid_of[node_id],
-            node_id,
-            _KIND_TEXT[node.kind],
-            node.name,
-            dump_props(node.props, where=node_id) if node.props else "{}",
+    new_nodes = list(map(pending.__getitem__, new_ids))
+    kinds = list(map(_KIND_TEXT.__getitem__, map(_KIND, new_nodes)))
+    inserts = list(
+        zip(
+            range(next_rid, next_rid + len(new_ids)),
+            new_ids,
+            kinds,
+            map(_NAME, new_nodes),
+            _props_texts(new_ids, new_nodes),
+            strict=True,
         )
-        for node_id, node in zip(new_ids, map(pending.__getitem__, new_ids), strict=True)
-    ]
+    )
     updates, unchanged_nodes = _node_updates(pending, stored)
     bulk = empty and len(inserts) + len(edge_rows) >= BULK_ROWS
     rebuild = _drop_secondary_indexes(conn) if bulk else []
@@ -171,7 +181,7 @@ def apply_batch_in(conn: sqlite3.Connection, batch: Batch) -> BatchResult:
     for statement in rebuild:
         conn.execute(statement)
 
-    added_by_kind = Counter(row[2] for row in inserts)
+    added_by_kind = Counter(kinds)
     bump_counters(conn, "node", added_by_kind.items())
     bump_counters(conn, "edge", added_by_type.items())
 
@@ -212,8 +222,24 @@ def bump_counters(conn: sqlite3.Connection, what: str, counts: Iterable[tuple[st
     )
 
 
+def _props_texts(ids: list[str], nodes: list[Node]) -> list[str]:
+    """The stored props text of each new node (most of the Python time of writing nodes)."""
+    return [
+        dump_props(props, where=node_id) if props else "{}"
+        for node_id, props in zip(ids, map(_NODE_PROPS, nodes), strict=True)
+    ]
+
+
+_KIND, _NAME, _NODE_PROPS = map(attrgetter, ("kind", "name", "props"))
+
+
 def _merge_nodes(nodes: list[Node]) -> dict[str, Node]:
-    """One node per id: later occurrences in the batch merge into earlier ones (copies)."""
+    """One node per id: later occurrences in the batch merge into earlier ones (copies).
+
+    Most batches repeat no id, which one C-level ``dict(zip(...))`` finds out."""
+    unique = dict(zip(map(_NODE_ID, nodes), nodes, strict=True))
+    if len(unique) == len(nodes):
+        return unique
     pending: dict[str, Node] = {}
     for node in nodes:
         seen = pending.setdefault(node.id, node)
@@ -284,15 +310,14 @@ def _edge_rows(batch: Batch, rid_of: dict[str, int]) -> list[EdgeRow]:
     props = list(map(_PROPS, edges))
     texts = ["{}"] * len(edges)
     for index in compress(count(), props):
-        texts[index] = dump_props(
-            props[index], where=_edge_label(index, edges[index]), keep_nulls=True
-        )
+        texts[index] = _edge_props_text(props[index], index, edges[index])
     rows = list(zip(src, dst, names, map(_QTY, edges), map(_UNIT, edges), texts, strict=True))
     if _has_repeats(src, names, dst):
         return _merge_repeats(rows, edges)
     return rows
 
 
+_NODE_ID = attrgetter("id")
 _SOURCE, _TARGET, _TYPE, _QTY, _UNIT, _PROPS = map(
     attrgetter, ("source", "target", "type", "qty", "unit", "props")
 )
@@ -335,6 +360,15 @@ def _merge_repeats(rows: list[EdgeRow], edges: list[Edge]) -> list[EdgeRow]:
             dump_props(both, where=_edge_label(index, edges[index]), keep_nulls=True),
         )
     return list(merged.values())
+
+
+def _edge_props_text(props: dict[str, Any], index: int, edge: Edge) -> str:
+    """``dump_props`` of one edge's (non-empty) props; the label naming the edge is only
+    made for the error message (making it for every edge cost a tenth of the encoding)."""
+    try:
+        return "".join(_ENCODE(props, 0))
+    except (TypeError, ValueError, RecursionError):
+        return dump_props(props, where=_edge_label(index, edge), keep_nulls=True)
 
 
 def _edge_label(index: int, edge: Edge) -> str:
