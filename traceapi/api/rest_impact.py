@@ -9,7 +9,10 @@ from traceapi.api.deps import SettingsDep, StoreDep, ViewerKey
 from traceapi.api.schemas import ImpactRequest, error_responses
 from traceapi.domain.results import ImpactReport
 from traceapi.errors import LimitExceeded
+from traceapi.gc_pause import collector_paused
 from traceapi.services.impact import consignee_csv, recall_impact
+from traceapi.settings import Settings
+from traceapi.store.base import GraphStore
 
 router = APIRouter(prefix="/api/v1", tags=["impact"])
 
@@ -45,6 +48,16 @@ def impact(
             f"{len(body.lots)} seed lots is above the cap of {settings.max_impact_seeds}",
             details={"field": "lots", "max_impact_seeds": settings.max_impact_seeds},
         )
+    # The answer's objects (hundreds of thousands for a whole recall) are freed before the
+    # collector runs again: a collection while they live would rescan them all for nothing.
+    with collector_paused():
+        return _answer(body, request, store, settings)
+
+
+def _answer(
+    body: ImpactRequest, request: Request, store: GraphStore, settings: Settings
+) -> Response:
+    """The impact report, written as the client asks (CSV or JSON)."""
     report = recall_impact(
         store, lot_ids=body.lots, max_depth=body.max_depth, max_nodes=settings.max_trace_nodes
     )

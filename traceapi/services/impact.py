@@ -1,7 +1,7 @@
 """Recall impact: from seed lots to affected lots, stock, shipments and tiered consignees.
 
 One forward reach from all seeds, one ``get_nodes`` for the reached lots, shipments and
-customers (the only nodes whose properties the answer shows or weighs), and two ``edges_of``
+customers (the only nodes whose properties the answer shows or weighs), and two ``edge_rows_of``
 calls: the material edges (``CONSUMED_BY``, ``PRODUCED``, ``HAS_UNIT``, ``PACKED_IN``,
 ``SHIPPED_IN``) *into* every reached node other than a customer (which also holds those edges
 *out of* reached lots, steps, units and containers, except past ``max_depth``), and the
@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from traceapi.domain.model import Edge, EdgeType, LotType, Node, NodeKind
+from traceapi.domain.model import EdgeType, LotType, Node, NodeKind
 from traceapi.domain.results import (
     ConsigneeRow,
     CustomerImpact,
@@ -48,7 +48,7 @@ from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
 from traceapi.services.quantity_share import propagate_shares
 from traceapi.services.trace import node_cap
-from traceapi.store.base import Direction, GraphStore
+from traceapi.store.base import Direction, EdgeRow, GraphStore
 
 _CONSUMED_BY = EdgeType.CONSUMED_BY
 _PRODUCED = EdgeType.PRODUCED
@@ -108,15 +108,15 @@ class _Found:
     depth: dict[str, int]
     frontier: set[str]
     """Reached nodes at ``max_depth``: their outgoing edges were not walked."""
-    into: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    into: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
     """``SHARE_EDGES`` into each node, from anywhere (a step's unaffected inputs too)."""
-    shipped_in: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    shipped_in: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
     """``SHIPPED_IN`` edges from reached carriers, by shipment."""
-    out_of: defaultdict[str, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    out_of: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
     """Material edges out of reached nodes."""
     unit_lot: dict[str, str] = field(default_factory=dict)
 
-    def index(self, edges: Iterable[Edge]) -> None:
+    def index(self, edges: Iterable[EdgeRow]) -> None:
         """Files material edges into reached nodes (and out of reached sources)."""
         depth, into, shipped_in, out_of = self.depth, self.into, self.shipped_in, self.out_of
         unit_lot = self.unit_lot
@@ -177,12 +177,12 @@ def _recall_impact(
     # Customers' incoming edges would bring every delivery they ever got: their affected
     # deliveries come from the reached shipments' outgoing edges instead.
     material = [i for i, k in kind.items() if k != _CUSTOMER]
-    found.index(store.edges_of(material, side="in", types=_MATERIAL_EDGES))
+    found.index(store.edge_rows_of(material, side="in", types=_MATERIAL_EDGES))
     shipment_ids = [i for i, k in kind.items() if k == _SHIPMENT and i in nodes]
     delivered: defaultdict[str, set[str]] = defaultdict(set)
-    origin_edges: list[Edge] = []
+    origin_edges: list[EdgeRow] = []
     if shipment_ids:
-        for edge in store.edges_of(shipment_ids, side="out", types=_SHIPMENT_OUT):
+        for edge in store.edge_rows_of(shipment_ids, side="out", types=_SHIPMENT_OUT):
             if edge.type is _SHIPPED_FROM:
                 origin_edges.append(edge)
             elif kind.get(edge.target) == _CUSTOMER and edge.target in nodes:
@@ -263,7 +263,7 @@ def _shipments(
     found: _Found,
     shipment_ids: list[str],
     delivered: dict[str, set[str]],
-    origin_edges: list[Edge],
+    origin_edges: list[EdgeRow],
 ) -> list[_Shipment]:
     """The reached shipments, in reach order: origin (edge first, then ``origin`` naming a
     customer), consignees and the affected product each carried."""
@@ -289,7 +289,8 @@ def _shipments(
     kind, shipped_in, lot_unit = found.kind, found.shipped_in, found.lot_unit
     result: list[_Shipment] = []
     for shipment_id in shipment_ids:
-        portions: defaultdict[tuple[str, str | None], float] = defaultdict(float)
+        # Plain dicts: 0.0 + qty, as a defaultdict(float) adds it, at half the cost.
+        portions: dict[tuple[str, str | None], float] = {}
         for edge in shipped_in.get(shipment_id, ()):
             carrier = edge.source
             if kind[carrier] == _LOT:  # the usual case, inline
@@ -297,21 +298,24 @@ def _shipments(
                 if qty is None:
                     recorded = nodes[carrier].props.get("quantity")
                     qty = float(recorded) if isinstance(recorded, int | float) else 0.0
-                portions[(carrier, edge.unit or lot_unit(carrier))] += qty
+                key = (carrier, edge.unit or lot_unit(carrier))
+                portions[key] = portions.get(key, 0.0) + qty
             else:
                 for lot, qty, unit in _portions(found, carrier, edge.qty, edge.unit, set()):
-                    portions[(lot, unit)] += qty
-        quantities: defaultdict[str, float] = defaultdict(float)
+                    portions[(lot, unit)] = portions.get((lot, unit), 0.0) + qty
+        quantities: dict[str, float] = {}
         for (_, unit), qty in portions.items():
-            quantities[unit or UNSPECIFIED_UNIT] += qty
+            measure = unit or UNSPECIFIED_UNIT
+            quantities[measure] = quantities.get(measure, 0.0) + qty
         shipped_at = nodes[shipment_id].props.get("shipped_at")
+        recipients = delivered.get(shipment_id)
         result.append(
             _Shipment(
                 id=shipment_id,
                 origin=origin_of.get(shipment_id),
-                recipients=sorted(delivered.get(shipment_id, ())),
+                recipients=sorted(recipients) if recipients else [],
                 portions=portions,
-                quantities=dict(quantities),
+                quantities=quantities,
                 shipped_at=shipped_at if isinstance(shipped_at, str) else None,
             )
         )
@@ -349,13 +353,12 @@ def _shipment_views(
     depth, nodes = found.depth, found.nodes
     views = []
     for shipment in shipments:
-        seed_equivalent = sum(
-            [qty * shares.get(lot, 0.0) for (lot, _), qty in shipment.portions.items()]
-        )
-        quantities = shipment.quantities
+        portions = shipment.portions
+        seed_equivalent = sum([qty * shares.get(lot, 0.0) for (lot, _), qty in portions.items()])
+        quantities = shipment.quantities  # made for this answer, not changed after
         figures: dict[str, object] = {
-            "quantities": dict(quantities),
-            "lots": sorted({lot for lot, _ in shipment.portions}),
+            "quantities": quantities,
+            "lots": [lot for lot, _ in portions] if len(portions) == 1 else _lots_in(portions),
             "customers": shipment.recipients,
             "seed_equivalent": seed_equivalent,
         }
@@ -380,54 +383,93 @@ def _shipment_views(
     return views
 
 
+def _lots_in(portions: dict[tuple[str, str | None], float]) -> list[str]:
+    return sorted({lot for lot, _ in portions})
+
+
 # -- customers -------------------------------------------------------------------------------
 
 
 def _tiers(shipments: list[_Shipment]) -> dict[str, int]:
-    """Tier of every consignee: 1 from our shipments, origin's tier + 1 from onward ones."""
+    """Tier of every consignee: 1 from our shipments, origin's tier + 1 from onward ones.
+
+    The lowest tier any route gives (customers met only through a loop of onward shipments
+    start at 2, the smallest id first), found level by level from the lowest.
+    """
     received = {c for s in shipments for c in s.recipients}
     tier: dict[str, int] = {}
-
-    def offer(customer: str, candidate: int) -> bool:
-        if candidate < tier.get(customer, candidate + 1):
-            tier[customer] = candidate
-            return True
-        return False
-
+    onward: dict[str, list[str]] = {}
+    """Origin -> the consignees of its onward shipments."""
     for shipment in shipments:
-        if shipment.origin is None:
-            for customer in shipment.recipients:
-                offer(customer, 1)
-        elif shipment.origin not in received:
-            for customer in shipment.recipients:
-                offer(customer, 2)  # from a customer we have no affected delivery to
-    onward = [s for s in shipments if s.origin is not None and s.recipients]
-    while True:
-        changed = False
-        for shipment in onward:
-            if shipment.origin in tier:
-                for customer in shipment.recipients:
-                    changed |= offer(customer, tier[shipment.origin] + 1)
-        if changed:
-            continue
-        stranded = sorted(received - tier.keys())
-        if not stranded:
-            return tier
+        origin, recipients = shipment.origin, shipment.recipients
+        if origin is None or origin not in received:
+            start = 1 if origin is None else 2  # 2: from a customer we have no delivery to
+            for customer in recipients:
+                tier[customer] = min(start, tier.get(customer, start))
+        if origin is not None and recipients:
+            onward.setdefault(origin, []).extend(recipients)
+    _settle_tiers(tier, onward, dict(tier))
+    while stranded := sorted(received - tier.keys()):
         tier[stranded[0]] = 2  # only reachable through a loop of onward shipments
+        _settle_tiers(tier, onward, {stranded[0]: 2})
+    return tier
+
+
+def _settle_tiers(tier: dict[str, int], onward: dict[str, list[str]], new: dict[str, int]) -> None:
+    """Lowers tiers along onward shipments from the customers in ``new`` (theirs just set)."""
+    levels: dict[int, list[str]] = {}
+    for customer, level in new.items():
+        levels.setdefault(level, []).append(customer)
+    level = min(levels, default=0)
+    while levels:
+        for origin in levels.pop(level, ()):
+            if tier[origin] != level:
+                continue  # lowered since: settled from its lower level
+            for customer in onward.get(origin, ()):
+                if level + 1 < tier.get(customer, level + 2):
+                    tier[customer] = level + 1
+                    levels.setdefault(level + 1, []).append(customer)
+        level += 1
 
 
 @dataclass(slots=True)
 class _Consignee:
     """What the affected shipments delivered to one customer, summed in shipment order."""
 
-    quantities: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    seed_equivalent: float = 0.0
-    shipments: list[str] = field(default_factory=list)
-    per_lot: defaultdict[tuple[str, str | None], float] = field(
-        default_factory=lambda: defaultdict(float)
-    )
+    quantities: dict[str, float]
+    seed_equivalent: float
+    shipments: list[str]
+    per_lot: dict[tuple[str, str | None], float]
     """Quantity by (lot id, unit): one consignee row each."""
-    lot_shipments: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    lot_shipments: dict[str, set[str]]
+
+
+def _consignee(received: list[_Shipment], shares: dict[str, float]) -> _Consignee:
+    """Sums what ``received`` (one customer's shipments, in shipment order) carried."""
+    quantities: dict[str, float] = {}
+    seed_equivalent = 0.0
+    per_lot: dict[tuple[str, str | None], float] = {}
+    lot_shipments: dict[str, set[str]] = {}
+    for shipment in received:
+        shipment_id = shipment.id
+        for key, qty in shipment.portions.items():
+            lot, unit = key
+            measure = unit or UNSPECIFIED_UNIT
+            quantities[measure] = quantities.get(measure, 0.0) + qty
+            seed_equivalent += qty * shares.get(lot, 0.0)
+            per_lot[key] = per_lot.get(key, 0.0) + qty
+            carried_by = lot_shipments.get(lot)
+            if carried_by is None:
+                lot_shipments[lot] = {shipment_id}
+            else:
+                carried_by.add(shipment_id)
+    return _Consignee(
+        quantities=quantities,
+        seed_equivalent=seed_equivalent,
+        shipments=[shipment.id for shipment in received],
+        per_lot=per_lot,
+        lot_shipments=lot_shipments,
+    )
 
 
 def _customers(
@@ -435,30 +477,24 @@ def _customers(
 ) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
     """Consignees by tier, then id, and their rows (by lot) in the same order."""
     tier = _tiers(shipments)
-    consignees: dict[str, _Consignee] = {}
+    received: dict[str, list[_Shipment]] = {}
     for shipment in shipments:
         for customer_id in shipment.recipients:
-            consignee = consignees.get(customer_id)
-            if consignee is None:
-                consignee = consignees[customer_id] = _Consignee()
-            consignee.shipments.append(shipment.id)
-            quantities, per_lot = consignee.quantities, consignee.per_lot
-            lot_shipments = consignee.lot_shipments
-            for (lot, unit), qty in shipment.portions.items():
-                quantities[unit or UNSPECIFIED_UNIT] += qty
-                consignee.seed_equivalent += qty * shares.get(lot, 0.0)
-                per_lot[(lot, unit)] += qty
-                lot_shipments[lot].add(shipment.id)
+            got = received.get(customer_id)
+            if got is None:
+                received[customer_id] = [shipment]
+            else:
+                got.append(shipment)
 
     dates_of = {s.id: s.shipped_at for s in shipments}
     customers: list[CustomerImpact] = []
     rows: list[ConsigneeRow] = []
     make_row = ConsigneeRow.trusted
-    for customer_id in sorted(consignees, key=lambda c: (tier.get(c, 1), c)):
-        consignee = consignees[customer_id]
+    for customer_id in sorted(received, key=lambda c: (tier.get(c, 1), c)):
+        consignee = _consignee(received[customer_id], shares)
         node = found.nodes[customer_id]
         customer_tier = tier.get(customer_id, 1)
-        by_unit = dict(consignee.quantities)
+        by_unit = consignee.quantities
         single = next(iter(by_unit.items())) if len(by_unit) == 1 else None
         customers.append(
             CustomerImpact.trusted_customer(
