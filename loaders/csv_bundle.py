@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from loaders.csv_format import FILE_SPECS, PARAM_PREFIX, Column, FileSpec
 from loaders.csv_mapping import BundleMapping, ResolvedMapping, find_mapping_file, read_mapping
 from loaders.csv_rows import ErrorLog, Row, read_postings, read_rows
 from loaders.csv_values import number_converter
 from loaders.report import FileOutcome, LoadReport
+from loaders.unchecked import unchecked
 from traceapi.domain.audit import AuditDraft
 from traceapi.domain.gs1 import gln_aliases, lot_aliases, verify_check_digit
 from traceapi.domain.model import (
@@ -284,9 +285,10 @@ class _BundleReader:
         if spec.node_kind is not None:
             self.files[spec.node_kind.value] = file
             number = number_converter(decimal_comma=decimal_comma)
+            refs = {c.name: c for c in spec.columns if c.ref_kinds}
             for row in rows:
                 count += 1
-                self._node_row(spec, row, file, number)
+                self._node_row(spec, row, file, number, refs)
         else:
             for row in rows:
                 count += 1
@@ -303,7 +305,7 @@ class _BundleReader:
     ) -> Iterator[_EdgeRow]:
         _type, source, target = _EDGE_FILES[kind]
         if kind != "equipment_usage":
-            for line, first, second, qty, unit in read_postings(
+            yield from read_postings(
                 path,
                 spec,
                 mapping,
@@ -312,8 +314,7 @@ class _BundleReader:
                 errors=self.errors,
                 warnings=self.warnings,
                 on_bytes=progress,
-            ):
-                yield line, first, second, qty, unit, None
+            )
             return
         for row in read_rows(
             path, spec, mapping, errors=self.errors, warnings=self.warnings, on_bytes=progress
@@ -324,8 +325,15 @@ class _BundleReader:
 
     # -- rows that define nodes -----------------------------------------------------------
     def _node_row(
-        self, spec: FileSpec, row: Row, file: str, number: Callable[[str], float]
+        self,
+        spec: FileSpec,
+        row: Row,
+        file: str,
+        number: Callable[[str], float],
+        refs: dict[str, Column],
     ) -> None:
+        """One node (and the edges its reference columns state); ``refs`` are the spec's
+        reference columns by name."""
         values = row.values
         kind = spec.node_kind
         assert kind is not None
@@ -335,7 +343,6 @@ class _BundleReader:
         edges: list[tuple[EdgeType, str, str, Column]] = []
         aliases: list[str] = []
         ok = True
-        refs = {c.name: c for c in spec.columns if c.ref_kinds}
         for key, value in values.items():
             if key in refs:
                 continue
@@ -387,7 +394,7 @@ class _BundleReader:
             if row.extras:  # free-form columns: let the model check them against known props
                 node = Node(id=node_id, kind=kind, name=name, props=props, aliases=aliases)
             else:
-                node = _trusted(
+                node = unchecked(
                     Node,
                     {"id": node_id, "kind": kind, "name": name, "aliases": aliases, "props": props},
                 )
@@ -504,7 +511,7 @@ class _BundleReader:
             if target_node is not None and target_node.kind not in target_kinds:
                 self._wrong_kind(target, target_node.kind, target_ref, file, line)
                 continue
-            edge = _trusted(
+            edge = unchecked(
                 Edge,
                 {
                     "source": source,
@@ -583,7 +590,7 @@ class _BundleReader:
         own: Node,
     ) -> None:
         """An edge from a node row; ``column`` describes the end that is not ``own``."""
-        edge = _trusted(
+        edge = unchecked(
             Edge,
             {
                 "source": source,
@@ -728,30 +735,6 @@ class _BundleReader:
             for node_id, node in store.get_nodes(unique[start : start + _LOOKUP_CHUNK]).items():
                 kinds[node_id] = node.kind
         return kinds
-
-
-_M = TypeVar("_M", bound=BaseModel)
-_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
-
-
-def _trusted(model: type[_M], values: dict[str, Any]) -> _M:
-    """``model(**values)`` for values this loader has already checked, every field given.
-
-    What ``model_construct`` does, at a quarter of its cost: pydantic's per-object work is most
-    of the loader's time at millions of rows, and the reader has already enforced each rule of
-    the model (non-empty ids, finite quantities >= 0, known units, lot status and type).
-    """
-    instance = object.__new__(model)
-    object.__setattr__(instance, "__dict__", values)
-    # Every field is set, so one set per model serves all its instances (adding a field
-    # name that is already there, as an assignment does, changes nothing).
-    fields_set = _ALL_FIELDS.get(model)
-    if fields_set is None:
-        fields_set = _ALL_FIELDS[model] = set(model.model_fields)
-    object.__setattr__(instance, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
 
 
 def _setter(edge: Edge, end: str) -> Callable[[str], None]:

@@ -72,9 +72,10 @@ class Row:
 OnBytes = Callable[[int], None]
 
 
-_QuickPosting = Callable[[list[str]], "tuple[str, str, float | None, str | None] | None"]
-Posting = tuple[int, str, str, float | None, str | None]
-"""(line, source, target, qty, unit): one row of consumption, production or shipment lines."""
+Posting = tuple[int, str, str, float | None, str | None, None]
+"""(line, source, target, qty, unit, props): one row of consumption, production or shipment
+lines, shaped like every edge row the bundle reader takes (these files give no props)."""
+_QuickPosting = Callable[[list[str], int], "Posting | None"]
 
 
 def read_rows(
@@ -122,14 +123,15 @@ def read_postings(
         return
     quick = plan.quick_posting(source, target)
     for line, cells in records:
-        found = quick(cells) if quick is not None else None
+        found = quick(cells, line) if quick is not None else None
         if found is not None:
-            yield (line, *found)
+            yield found
             continue
         row = plan.convert(cells, line, errors)
         if row is not None:
             values = row.values
-            yield (line, values[source], values[target], values.get("qty"), values.get("unit"))
+            qty, unit = values.get("qty"), values.get("unit")
+            yield line, values[source], values[target], qty, unit, None
         elif errors.full:
             return
 
@@ -214,8 +216,9 @@ class _Plan:
         if qty_mapped or unit_mapped:
             return None
         width, number, units = self.width, self.number, self.units
+        unscaled: dict[str, bool] = {}  # unit text -> factor is 1 (a Decimal compare per row)
 
-        def quick(cells: list[str]) -> tuple[str, str, float | None, str | None] | None:
+        def quick(cells: list[str], line: int) -> Posting | None:
             if len(cells) < width:
                 return None
             first = cells[i_source].strip()
@@ -225,19 +228,22 @@ class _Plan:
             if not first or not second:
                 return None
             if not unit_text:
-                return None if qty_text else (first, second, None, None)
+                return None if qty_text else (line, first, second, None, None, None)
             rule = units(unit_text)
             if rule is None:
                 return None
             if not qty_text:
-                return first, second, None, rule[0]
+                return line, first, second, None, rule[0], None
             try:
                 qty = number(qty_text)
             except ValueError:
                 return None
             if qty < 0:
                 return None
-            return first, second, (qty if rule[1] == 1 else scale(qty, rule[1])), rule[0]
+            plain = unscaled.get(unit_text)
+            if plain is None:
+                plain = unscaled[unit_text] = rule[1] == 1
+            return line, first, second, (qty if plain else scale(qty, rule[1])), rule[0], None
 
         return quick
 

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from traceapi.domain.audit import AuditDraft
 from traceapi.domain.model import Batch, BatchResult
-from traceapi.errors import Conflict, InvalidInput, TraceapiError
+from traceapi.errors import Conflict, InvalidInput
+from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 
@@ -57,26 +58,32 @@ def load_files(
     """Parses and applies each file as its own batch: a bad file is rejected whole, others load."""
     report = LoadReport()
     for path in paths:
-        try:
-            batch, warnings = parse(path)
-            result = store.apply_batch(
-                batch,
-                audit=AuditDraft(
-                    actor=actor,
-                    action="load.batch",
-                    entity_kind="File",
-                    entity_id=path.name,
-                    new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
-                ),
-            )
-            outcome = FileOutcome(file=str(path), status="loaded", result=result, warnings=warnings)
-        except (InvalidInput, Conflict) as err:
-            outcome = FileOutcome(
-                file=str(path), status="rejected", error=err.message, details=err.details
-            )
-        except TraceapiError:
-            raise
+        # One pause for the whole file, ended once its batch is gone: pauses that end in
+        # between (parsing, then mapping) each left the collector a pass over all they built.
+        with collector_paused():
+            outcome = _load_file(store, path, parse, actor=actor)
         report.files.append(outcome)
         if on_file_done is not None:
             on_file_done(outcome)
     return report
+
+
+def _load_file(store: GraphStore, path: Path, parse: ParseFile, *, actor: str) -> FileOutcome:
+    """One file parsed and applied as one batch, or rejected whole."""
+    try:
+        batch, warnings = parse(path)
+        result = store.apply_batch(
+            batch,
+            audit=AuditDraft(
+                actor=actor,
+                action="load.batch",
+                entity_kind="File",
+                entity_id=path.name,
+                new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
+            ),
+        )
+        return FileOutcome(file=str(path), status="loaded", result=result, warnings=warnings)
+    except (InvalidInput, Conflict) as err:
+        return FileOutcome(
+            file=str(path), status="rejected", error=err.message, details=err.details
+        )

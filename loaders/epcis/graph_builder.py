@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
-
+from loaders.unchecked import unchecked
 from traceapi.domain.model import Batch, Edge, EdgeType, Node, NodeKind
 from traceapi.errors import InvalidInput
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
 EdgeKey = tuple[str, EdgeType, str]
 
 
@@ -38,7 +36,7 @@ class GraphBuilder:
     ) -> str:
         draft = self.nodes.get(node_id)
         if draft is None:
-            self.nodes[node_id] = _unchecked(
+            self.nodes[node_id] = unchecked(
                 Node,
                 {
                     "id": node_id,
@@ -85,7 +83,7 @@ class GraphBuilder:
         key = (source, type_, target)
         draft = self.edges.get(key)
         if draft is None:
-            self.edges[key] = _unchecked(
+            self.edges[key] = unchecked(
                 Edge,
                 {
                     "source": source,
@@ -144,25 +142,3 @@ def _without_none(props: dict[str, Any]) -> dict[str, Any]:
     if None in props.values():
         return {k: v for k, v in props.items() if v is not None}
     return dict(props)
-
-
-# The slots every pydantic model instance has, set directly: what ``model_construct`` does,
-# at a third of its cost, since every field is given (no defaults to fill in).
-_new = object.__new__
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_ALL_FIELDS_SET = {Node: set(Node.model_fields), Edge: set(Edge.model_fields)}
-"""One shared "fields set" per model: it always holds every field, and pydantic only ever
-adds field names to it (on assignment), so sharing it changes nothing observable."""
-
-
-def _unchecked(cls: type[ModelT], values: dict[str, Any]) -> ModelT:
-    """A model instance from values already known to be valid, every field given."""
-    instance = _new(cls)
-    _set_dict(instance, values)
-    _set_fields_set(instance, _ALL_FIELDS_SET[cls])
-    _set_extra(instance, None)
-    _set_private(instance, None)
-    return instance

@@ -714,6 +714,28 @@ def _name_stored_nodes(ctx: _Context) -> int:
     return len(stored)
 
 
+def _stored_customers(ctx: _Context) -> set[str]:
+    """The shipment sources the document does not define but the store holds as customers,
+    looked up together (one query per shipment was most of a large document's store time)."""
+    nodes = ctx.builder.nodes
+    wanted = list(
+        dict.fromkeys(
+            c for _, c in ctx.onward if c not in nodes or nodes[c].kind is not NodeKind.CUSTOMER
+        )
+    )
+    if not wanted or ctx.store is None:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(wanted), _LOOKUP_CHUNK):
+        stored = ctx.store.get_nodes(wanted[start : start + _LOOKUP_CHUNK])
+        found.update(k for k, node in stored.items() if node.kind is NodeKind.CUSTOMER)
+    return found
+
+
+_LOOKUP_CHUNK = 500
+"""Ids per store lookup: keeps each query's parameter list small on every backend."""
+
+
 def _finish(ctx: _Context) -> None:
     b = ctx.builder
     if ctx.doc.master_data:
@@ -723,12 +745,10 @@ def _finish(ctx: _Context) -> None:
                 f"master data only: named {named} stored nodes; names of "
                 "parties, places and products not stored yet are not kept"
             )
+    stored_customers = _stored_customers(ctx)
     for shipment_id, customer_id in ctx.onward:
         known = b.has_node(customer_id) and b.nodes[customer_id].kind is NodeKind.CUSTOMER
-        if not known and ctx.store is not None:
-            stored = ctx.store.get_nodes([customer_id]).get(customer_id)
-            known = stored is not None and stored.kind is NodeKind.CUSTOMER
-        if known:
+        if known or customer_id in stored_customers:
             if not b.has_node(customer_id):
                 b.node(customer_id, NodeKind.CUSTOMER)
             b.edge(shipment_id, EdgeType.SHIPPED_FROM, customer_id)
