@@ -203,8 +203,13 @@ faster at size M than keeping them up to date row by row)."""
 
 
 def _drop_secondary_indexes(conn: sqlite3.Connection) -> list[str]:
-    """Drop the graph tables' own indexes (not the UNIQUE / PRIMARY KEY ones, which SQLite
-    owns), returning the statements that create them again."""
+    """Drop the graph tables' named indexes, returning the statements that create them again.
+
+    That includes the unique keys of nodes and edges: a first bulk load has merged its
+    repeats already, and building each key once after the inserts, sorted, costs a fraction
+    of keeping it up to date row by row. Only SQLite's own indexes (the aliases' primary key)
+    stay. A repeat that slipped through would fail the rebuild, and with it the whole batch.
+    """
     rows = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
         "AND tbl_name IN ('nodes', 'edges', 'aliases') AND sql IS NOT NULL ORDER BY name"
