@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from traceapi.domain.gs1 import gtin_check_digit, lot_aliases
 from traceapi.domain.model import FLOW_EDGE_TYPES, Alias, Batch, Edge, EdgeType, Node, NodeKind
 from traceapi.errors import InvalidInput, LimitExceeded, NotFound
-from traceapi.services.impact import CONSIGNEE_COLUMNS, consignee_csv, recall_impact
+from traceapi.services.impact import (
+    CONSIGNEE_COLUMNS,
+    consignee_csv,
+    recall_consignees,
+    recall_impact,
+)
 from traceapi.services.lookup import resolve_lot, resolve_node
 from traceapi.services.trace import trace_backward, trace_forward
 from traceapi.store.base import GraphStore
@@ -279,6 +284,20 @@ def test_recall_impact_tiers_customers_by_onward_shipments(hand: GraphStore) -> 
     assert parsed[0]["customer_type"] == "distributor" and parsed[0]["address"] == "DIST St 1"
 
 
+@pytest.mark.parametrize(
+    ("seeds", "max_depth"),
+    [(["R"], None), (["R", "C"], None), (["R"], 5), (["B", "(01)" + GTIN + "(10)2291"], 3)],
+)
+def test_the_consignee_list_alone_is_the_whole_answers_list(
+    hand: GraphStore, seeds: list[str], max_depth: int | None
+) -> None:
+    report = recall_impact(hand, lot_ids=seeds, max_depth=max_depth)
+    alone = recall_consignees(hand, lot_ids=seeds, max_depth=max_depth)
+    assert alone.rows == report.consignees
+    assert consignee_csv(alone) == consignee_csv(report)
+    assert alone.reached == len(report.lots) + len(report.shipments) + len(report.customers)
+
+
 def test_recall_impact_names_steps_whose_mass_balance_does_not_close(hand: GraphStore) -> None:
     report = recall_impact(hand, lot_ids=["R"])
     unaccounted = {u.step_id: u for u in report.unaccounted}
@@ -403,6 +422,9 @@ def test_traces_reach_exactly_what_networkx_reaches(
     assert {v.id: v.depth for v in impact.lots} == {n: d for n, d in forward.items() if n[0] == "L"}
     assert all(0.0 <= (v.quantity_share or 0.0) <= 1.0 for v in impact.lots)
     assert {v.id for v in impact.shipments} == {n for n in forward if n[0] == "H"}
+    consignees = recall_consignees(store, lot_ids=[seed], max_depth=max_depth)
+    assert consignees.rows == impact.consignees
+    assert consignees.reached == len(impact.lots) + len(impact.shipments) + len(impact.customers)
 
 
 def test_tiers_follow_onward_shipments_through_loops(store: GraphStore) -> None:

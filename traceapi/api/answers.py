@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 from traceapi.domain.results import ImpactReport, TraceReport
+from traceapi.services.impact import ConsigneeList
 
 
 def json_answer(model: BaseModel) -> Response:
@@ -23,8 +24,10 @@ def page_answer(items: Sequence[BaseModel], **cursor: Any) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
 
 
-def trace_size(report: TraceReport | ImpactReport) -> int:
+def trace_size(report: TraceReport | ImpactReport | ConsigneeList) -> int:
     """How many nodes an answer lists, for the result-size histogram."""
+    if isinstance(report, ConsigneeList):
+        return report.reached
     if isinstance(report, TraceReport):
         lists = [
             report.lots,
@@ -38,5 +41,7 @@ def trace_size(report: TraceReport | ImpactReport) -> int:
     return len(report.lots) + len(report.shipments) + len(report.customers)
 
 
-def observe_trace(request: Request, operation: str, report: TraceReport | ImpactReport) -> None:
+def observe_trace(
+    request: Request, operation: str, report: TraceReport | ImpactReport | ConsigneeList
+) -> None:
     request.app.state.metrics.observe_trace(operation=operation, nodes=trace_size(report))

@@ -10,7 +10,7 @@ from traceapi.api.schemas import ImpactRequest, error_responses
 from traceapi.domain.results import ImpactReport
 from traceapi.errors import LimitExceeded
 from traceapi.gc_pause import collector_paused
-from traceapi.services.impact import consignee_csv, recall_impact
+from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 
@@ -57,15 +57,20 @@ def impact(
 def _answer(
     body: ImpactRequest, request: Request, store: GraphStore, settings: Settings
 ) -> Response:
-    """The impact report, written as the client asks (CSV or JSON)."""
+    """The impact report, written as the client asks: the consignee CSV (built from the
+    consignee rows alone), or the whole answer as JSON."""
+    if wants_csv(request):
+        consignees = recall_consignees(
+            store, lot_ids=body.lots, max_depth=body.max_depth, max_nodes=settings.max_trace_nodes
+        )
+        observe_trace(request, "impact", consignees)
+        return Response(
+            consignee_csv(consignees),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="consignees.csv"'},
+        )
     report = recall_impact(
         store, lot_ids=body.lots, max_depth=body.max_depth, max_nodes=settings.max_trace_nodes
     )
     observe_trace(request, "impact", report)
-    if wants_csv(request):
-        return Response(
-            consignee_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="consignees.csv"'},
-        )
     return json_answer(report)

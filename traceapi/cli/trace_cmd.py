@@ -186,16 +186,21 @@ def impact(
     """Recall impact of seed lots: affected lots, stock on hand, shipments, consignees by tier."""
     if as_json and as_csv:
         raise InvalidInput("choose one of --json and --csv")
-    from traceapi.services.impact import consignee_csv, recall_impact
+    from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 
     settings = load_settings()
+    if as_csv:
+        with opened_store(settings) as store:
+            consignees = recall_consignees(
+                store, lot_ids=lots, max_depth=max_depth, max_nodes=settings.max_trace_nodes
+            )
+        sys.stdout.write(consignee_csv(consignees))
+        return
     with opened_store(settings) as store:
         report = recall_impact(
             store, lot_ids=lots, max_depth=max_depth, max_nodes=settings.max_trace_nodes
         )
     if as_json:
         print_json(report)
-    elif as_csv:
-        sys.stdout.write(consignee_csv(report))
     else:
         _show_impact(report, rows=rows)
