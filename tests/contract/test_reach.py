@@ -121,6 +121,10 @@ def test_an_unknown_seed_is_not_found(store: GraphStore) -> None:
     with pytest.raises(NotFound) as caught:
         store.reach(["A", "GHOST"], direction=Direction.FORWARD)
     assert "GHOST" in caught.value.message
+    with pytest.raises(NotFound) as caught:
+        store.reach(["GHOST", "A", "SPOOK", "GHOST"], direction=Direction.BACKWARD)
+    assert caught.value.message == "no node with id 'GHOST' (and 1 more unknown seeds)"
+    assert caught.value.details == {"ids": ["GHOST", "SPOOK"]}
 
 
 def test_reach_sees_later_writes(store: GraphStore) -> None:

@@ -349,15 +349,18 @@ class EmbeddedStore(GraphStore):
         with self._index_lock, _sqlite_errors("tracing"):
             self._check_open()
             index = self._fresh_index()
-            rid_of = index.rid_of
-            missing = [s for s in dict.fromkeys(seeds) if s not in rid_of]
-            if missing:
+            # One lookup per seed (each is a cache miss in a million-entry dict).
+            found = list(map(index.rid_of.get, seeds))
+            if None in found:
+                missing = [
+                    s for s, rid in dict(zip(seeds, found, strict=True)).items() if rid is None
+                ]
                 raise NotFound(
                     f"no node with id {missing[0]!r}"
                     + (f" (and {len(missing) - 1} more unknown seeds)" if len(missing) > 1 else ""),
                     details={"ids": missing},
                 )
-            return index, [rid_of[s] for s in seeds]
+            return index, cast(list[int], found)
 
     def _fresh_index(self) -> TraversalIndex:
         """Build the index, or bring it up to date with commits since it was last read."""
