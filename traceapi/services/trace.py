@@ -119,7 +119,7 @@ def _equipment_of_steps(store: GraphStore, reach: Reach) -> Iterable[tuple[int, 
         return []
     reached = set(reach.ids)
     depth_of: dict[str, int] = {}
-    for edge in store.edges_of(list(step_depth), side="out", types=_ON):
+    for edge in store.edge_rows_of(list(step_depth), side="out", types=_ON):
         if edge.source in step_depth and edge.target not in reached:
             depth = step_depth[edge.source]
             depth_of[edge.target] = min(depth, depth_of.get(edge.target, depth))
