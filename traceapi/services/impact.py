@@ -5,7 +5,8 @@ customers (the only nodes whose properties the answer shows or weighs), and two 
 calls: the material edges (``CONSUMED_BY``, ``PRODUCED``, ``HAS_UNIT``, ``PACKED_IN``,
 ``SHIPPED_IN``) *into* every reached node other than a customer (which also holds those edges
 *out of* reached lots, steps, units and containers, except past ``max_depth``), and the
-``DELIVERED_TO`` / ``SHIPPED_FROM`` edges out of reached shipments.
+``DELIVERED_TO`` / ``SHIPPED_FROM`` edges out of reached shipments. ``recall_impact`` builds
+the whole answer from them; ``recall_consignees`` only the consignee rows (the recall CSV).
 
 Answers are built without validating again (``NodeView.trusted`` and friends): every value in
 them comes from validated nodes and edges or is computed here with the field's type. Lists are
