@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -15,9 +17,13 @@ from traceapi.api.metrics import ApiMetrics
 from traceapi.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from traceapi.api.problems import install_error_handlers
 from traceapi.api.routes import include_routes
+from traceapi.errors import StoreUnavailable
 from traceapi.settings import Settings, load_settings
 from traceapi.store.base import GraphStore
 from traceapi.store.factory import open_store
+from traceapi.store.pending import PendingStore
+
+log = logging.getLogger("traceapi.api")
 
 DESCRIPTION = """Lot traceability for medical-device makers: where-used, where-from and recall
 impact over the genealogy of lots, process steps, shipments and customers.
@@ -41,7 +47,7 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store is None
-        app.state.store = open_store(settings) if store is None else store
+        app.state.store = _open_or_wait(settings) if store is None else store
         try:
             yield
         finally:
@@ -65,3 +71,15 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
+
+
+def _open_or_wait(settings: Settings) -> Any:
+    """The configured store; for a Neo4j server that does not answer yet, a ``PendingStore``
+    that opens it once it does (a broken embedded file will not mend itself: that fails)."""
+    try:
+        return open_store(settings)
+    except StoreUnavailable as exc:
+        if settings.backend != "neo4j":
+            raise
+        log.warning("starting without the store, which does not answer: %s", exc.message)
+        return PendingStore(lambda: open_store(settings), backend=settings.backend, reason=exc)
