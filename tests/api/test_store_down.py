@@ -104,7 +104,8 @@ def test_a_pending_store_delegates_once_open_and_closes_what_it_opened(tmp_path:
     pending = PendingStore(
         opener, backend="embedded", reason=StoreUnavailable("down"), retry_after_s=0.0
     )
-    assert pending.stats().node_total == 0 and pending.opened
+    assert pending.stats().node_total == 0 and len(opened) == 1
+    assert pending.resolve("nothing") is None and len(opened) == 1  # opened once
     pending.close()
     with pytest.raises(StoreUnavailable):
         opened[0].ping()

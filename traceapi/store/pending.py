@@ -1,8 +1,9 @@
 """A stand-in for a store whose server was not up when the service started.
 
-Neo4j may come up after the API (or restart under it): the service starts anyway, answers
-``/readyz`` and every request with ``StoreUnavailable`` (503) naming the reason, and opens the
-real store on the first call after the server answers, migrations included, with no restart.
+Neo4j may come up after the API: the service starts anyway, answers ``/readyz`` and every
+request with ``StoreUnavailable`` (503) naming the reason, and opens the real store on the first
+call after the server answers, migrations included, with no restart. (A server that goes away
+later needs none of this: the driver reconnects on the next call.)
 Attempts are spaced ``retry_after_s`` apart so a flood of requests does not become a flood of
 connection attempts; in between, the last reason is repeated at once.
 """
@@ -41,10 +42,6 @@ class PendingStore:
         self._reason = reason
         self._tried_at = time.monotonic()
         self._closed = False
-
-    @property
-    def opened(self) -> bool:
-        return self._store is not None
 
     def store(self) -> GraphStore:
         """The real store, opened now if the last attempt is old enough."""

@@ -84,8 +84,8 @@ CREATE TABLE audit (
 
 _V2 = """
 -- The unique keys of nodes and edges become named indexes: a first bulk load drops them with
--- the other secondary indexes and builds them once, sorted, after its inserts (inserting three
--- million edges into a unique index in arrival order cost half of a size-M load's SQLite time).
+-- the other secondary indexes and builds them once, sorted, after its inserts (profiled on a
+-- size-M bundle: SQLite's inserts and index builds took 20.3 s this way, 23.3 s before).
 -- Rowids are kept: node rids number the traversal index, edge rowids mark its delta.
 CREATE TABLE nodes_v2 (
     rid   INTEGER PRIMARY KEY,
