@@ -12,32 +12,72 @@ from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 from traceapi.store.factory import open_store
 
+TEST_DATA = Path(__file__).resolve().parent / "data"
+"""Published data others wrote whose licences let us ship it (each folder's SOURCE.md)."""
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
-"""Published data others wrote (GS1, openFDA); tests read it, the package never does."""
+"""Published data we may not redistribute: only our CI clone has it beside it."""
+
+GS1_EPCIS = SHARED_DATA / "gs1-epcis"
+"""GS1's EPCIS 2.0 examples: their repository grants no licence (only GS1's disclaimer)."""
 
 REQUIRE_SHARED_DATA = bool(os.environ.get("TRACEAPI_REQUIRE_SHARED_DATA"))
 """Set by .ci/run, whose clone has shared/ beside it; a clone elsewhere (GitHub) has none."""
 
-if not SHARED_DATA.is_dir() and not REQUIRE_SHARED_DATA:
-    # Modules that read published vectors cannot even be collected without them; leave them out
-    # loudly (see pytest_report_header) rather than fail a clone that has no shared/ beside it.
-    collect_ignore_glob = [
-        str(path.relative_to(Path(__file__).parent))
-        for path in Path(__file__).parent.rglob("test_*.py")
-        if "SHARED_DATA" in path.read_text(encoding="utf-8")
-    ]
+SHARED_DATA_MARK = "shared_data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{SHARED_DATA_MARK}: reads published data we may not ship (skips without shared/ beside "
+        "the clone, fails then if TRACEAPI_REQUIRE_SHARED_DATA is set)",
+    )
+
+
+def _reads_shared_data(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return any(isinstance(v, Path) and v.is_relative_to(SHARED_DATA) for v in params)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test whose parameters are unshipped files; skip them where those are missing."""
+    skip = pytest.mark.skip(
+        reason=f"needs {GS1_EPCIS}, which we may not ship (tests/data/README.md)"
+    )
+    for item in items:
+        if _reads_shared_data(item):
+            item.add_marker(SHARED_DATA_MARK)
+        if item.get_closest_marker(SHARED_DATA_MARK) and not (
+            GS1_EPCIS.is_dir() or REQUIRE_SHARED_DATA
+        ):
+            item.add_marker(skip)
+
+
+def _modules_reading_shared_data() -> list[str]:
+    here = Path(__file__).parent
+    return sorted(
+        str(path.relative_to(here.parent))
+        for path in here.rglob("test_*.py")
+        if "GS1_EPCIS" in path.read_text(encoding="utf-8")
+    )
 
 
 def pytest_report_header() -> list[str]:
-    if SHARED_DATA.is_dir():
-        data = f"published test data: {SHARED_DATA}"
+    modules = ", ".join(_modules_reading_shared_data())
+    if GS1_EPCIS.is_dir():
+        data = f"unshippable test data (GS1 EPCIS examples): {GS1_EPCIS}"
     elif REQUIRE_SHARED_DATA:
-        data = f"published test data MISSING at {SHARED_DATA}: its tests will fail"
+        data = f"unshippable test data MISSING at {GS1_EPCIS}: its tests will fail ({modules})"
     else:
-        data = f"published test data not at {SHARED_DATA}: the modules needing it are left out"
+        data = (
+            f"unshippable test data (GS1 EPCIS examples, no licence to redistribute) not at "
+            f"{GS1_EPCIS}: the tests marked {SHARED_DATA_MARK} in {modules} are skipped"
+        )
     uri = os.environ.get("NEO4J_URI")
     neo4j = f"neo4j leg: {uri}" if uri else "neo4j leg: skipped (NEO4J_URI is not set)"
-    return [data, neo4j]
+    return [f"published test data: {TEST_DATA}", data, neo4j]
 
 
 BACKENDS = ["embedded", "neo4j"]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 
 pytestmark = pytest.mark.slow  # each test starts the console script two or three times
 
 TRACEAPI = str(Path(sys.executable).parent / "traceapi")
 PHARMA = (
-    SHARED_DATA
+    TEST_DATA
     / "openepcis-test-resources"
     / "1.2"
     / "EPCIS"
@@ -26,7 +26,7 @@ PHARMA = (
     / "GS1_US_Pharma_Example_2_2_1_1.xml"
 )
 INVALID = (
-    SHARED_DATA
+    TEST_DATA
     / "openepcis-test-resources"
     / "2.0"
     / "EPCIS"

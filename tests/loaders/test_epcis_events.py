@@ -15,7 +15,7 @@ from loaders.epcis import parse_epcis_document, parse_epcis_file, read_document
 from loaders.epcis.cbv import BIZ_STEP, DISPOSITION, VocabularyError, normalise
 from loaders.epcis.event_hash import event_hash
 from loaders.report import load_files
-from tests.conftest import SHARED_DATA
+from tests.conftest import GS1_EPCIS
 from traceapi.domain.gs1 import gtin_check_digit
 from traceapi.domain.model import FLOW_EDGE_TYPES, EdgeType, NodeKind
 from traceapi.store.base import Direction
@@ -110,16 +110,11 @@ def apply(store: EmbeddedStore, data: bytes, name: str = "doc.json") -> list[str
 # -- error declarations ----------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 def test_error_declared_in_the_same_document_is_not_mapped(store: EmbeddedStore) -> None:
     load_files(
         store,
-        [
-            SHARED_DATA
-            / "gs1-epcis"
-            / "JSON"
-            / "WithErrorDeclaration"
-            / "ErrorDeclarationAndCorrectiveEvent.jsonld"
-        ],
+        [GS1_EPCIS / "JSON" / "WithErrorDeclaration" / "ErrorDeclarationAndCorrectiveEvent.jsonld"],
         parse_epcis_file,
     )
     steps = {n.props["event_id"]: n for n in store.list_nodes(kind=NodeKind.PROCESS_STEP)}
@@ -190,8 +185,9 @@ def test_event_hash_changes_when_a_value_changes() -> None:
     assert event_hash(base).endswith("?ver=CBV2.0")
 
 
+@pytest.mark.shared_data
 def test_seven_published_serialisations_share_one_hash() -> None:
-    folder = SHARED_DATA / "gs1-epcis" / "XML" / "WithEventHashID"
+    folder = GS1_EPCIS / "XML" / "WithEventHashID"
     hashes = {
         event_hash(read_document(p.read_bytes(), name=p.name).events[0]) for p in folder.iterdir()
     }

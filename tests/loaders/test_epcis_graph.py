@@ -11,15 +11,15 @@ import pytest
 
 from loaders.epcis import parse_epcis_file
 from loaders.report import load_files
-from tests.conftest import SHARED_DATA
+from tests.conftest import GS1_EPCIS, TEST_DATA
 from traceapi.domain.gs1 import gtin_check_digit
 from traceapi.domain.model import EdgeType, NodeKind
 from traceapi.store.base import Direction
 from traceapi.store.embedded import EmbeddedStore
 
-GS1 = SHARED_DATA / "gs1-epcis"
+GS1 = GS1_EPCIS  # not shipped: the tests reading it are marked shared_data
 PHARMA = (
-    SHARED_DATA
+    TEST_DATA
     / "openepcis-test-resources"
     / "1.2"
     / "EPCIS"
@@ -64,6 +64,7 @@ def reach(store: EmbeddedStore, seed: str, direction: Direction) -> set[str]:
 # -- the published examples --------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 def test_gs1_classic_identifiers_are_mapped_to_element_strings() -> None:
     batch, _ = parse_epcis_file(GS1 / "JSON" / "Example_9.6.3-AggregationEvent.jsonld")
     ids = {n.id for n in batch.nodes}
@@ -110,6 +111,7 @@ def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore, 
     assert {f"(01){gtin('4012345', '077889')}(21){s}" for s in (25, 26, 27, 28)} <= downstream
 
 
+@pytest.mark.shared_data
 def test_aggregation_pallet_holds_its_children(store: EmbeddedStore) -> None:
     load(store, GS1 / "XML" / "Mimasu" / "Example3.xml")
     pallet = "(00)106141412345678908"
@@ -127,6 +129,7 @@ def test_aggregation_pallet_holds_its_children(store: EmbeddedStore) -> None:
     assert store.resolve("urn:epc:id:sscc:0614141.1234567890") == pallet
 
 
+@pytest.mark.shared_data
 def test_receiving_makes_a_supplier_lot(store: EmbeddedStore) -> None:
     load(store, GS1 / "JSON" / "Example_9.6.2-ObjectEvent.jsonld")
     lot = store.resolve("urn:epc:class:lgtin:4012345.012345.998877")
@@ -136,7 +139,7 @@ def test_receiving_makes_a_supplier_lot(store: EmbeddedStore) -> None:
     assert (supplied[0].qty, supplied[0].unit) == (200.0, "KGM")
     supplier = store.get_nodes([supplied[0].source])[supplied[0].source]
     assert supplier.kind is NodeKind.SUPPLIER
-    assert supplier.id == f"supplier:(414){gln('4012345', '00001')}"
+    assert supplier.id == f"supplier:(417){gln('4012345', '00001')}"
     assert supplier.id in reach(store, lot, Direction.BACKWARD)
 
 
@@ -149,7 +152,7 @@ def test_pharma_chain_reaches_the_wholesaler_and_reloads_unchanged(store: Embedd
     case_110 = f"(01){gtin('030001', '1012345')}(21)110"
     pallet = store.resolve("urn:epc:id:sscc:030001.41234567890")
     shipment = "urn:epcglobal:cbv:bt:0300011111215:DEL100"
-    customer = "customer:(414)0399999999991"
+    customer = "customer:(417)0399999999991"
     assert {case_110, pallet, shipment, customer} <= downstream
     nodes = store.get_nodes([customer, lot])
     assert nodes[customer].name == "GS1 Drug Distributor"
@@ -166,6 +169,7 @@ def test_pharma_chain_reaches_the_wholesaler_and_reloads_unchanged(store: Embedd
     assert second.nodes_unchanged == first.result.nodes_added
 
 
+@pytest.mark.shared_data
 def test_the_seven_serialisations_of_one_event_store_one(store: EmbeddedStore) -> None:
     folder = GS1 / "XML" / "WithEventHashID"
     paths = sorted(folder.iterdir())
@@ -218,7 +222,7 @@ def test_master_data_document_names_parties_stored_earlier(
     )
     load(store, events)
     outcome = load(store, master)[0]
-    customer = f"customer:(414){gln('0614141', '00777')}"
+    customer = f"customer:(417){gln('0614141', '00777')}"
     node = store.get_nodes([customer])[customer]
     assert node.name == "Clinic North"
     assert node.props["address"] == "Lyon"

@@ -8,11 +8,11 @@ import pytest
 
 from loaders.epcis import parse_epcis_file
 from loaders.report import load_files
-from tests.conftest import SHARED_DATA
+from tests.conftest import GS1_EPCIS, TEST_DATA
 from traceapi.errors import InvalidInput
 from traceapi.store.embedded import EmbeddedStore
 
-CAPTURE = SHARED_DATA / "openepcis-test-resources" / "2.0" / "EPCIS"
+CAPTURE = TEST_DATA / "openepcis-test-resources" / "2.0" / "EPCIS"
 INVALID_DIRS = [CAPTURE / "JSON" / "Capture" / "Invalid", CAPTURE / "XML" / "Capture" / "Invalid"]
 
 # file -> (event index or None for the document, field named, a phrase of the reason).
@@ -74,8 +74,9 @@ def test_invalid_document_is_rejected_naming_event_and_field(path: Path) -> None
         assert f"event #{event_index}" in err.message
 
 
+@pytest.mark.shared_data
 def test_rejected_file_stores_nothing_while_good_files_load(tmp_path: Path) -> None:
-    good = SHARED_DATA / "gs1-epcis" / "XML" / "Mimasu" / "Example2.xml"
+    good = GS1_EPCIS / "XML" / "Mimasu" / "Example2.xml"
     bad = INVALID_DIRS[1] / "ObjectEvent_with_near_miss_action.xml"
     store = EmbeddedStore(tmp_path / "s.sqlite")
     try:

@@ -1,6 +1,6 @@
 """The parametrised test tables of biip (a Python barcode interpretation library) against ours.
 
-Vectors: tests.conftest.SHARED_DATA / biip / biip-test-vectors.json. biip models its answers as
+Vectors: tests.conftest.TEST_DATA / biip / biip-test-vectors.json. biip models its answers as
 objects; we compare the facts they carry (AI, value, date, amount, GTIN/SSCC/GLN, check digit,
 symbology identifier) with what our parsers return. Where biip keeps a faulty value and attaches an
 error (a wrong check digit, an impossible date), we reject the input with a GS1Error whose message
@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from traceapi.domain.gs1 import GS1Error, build_digital_link, parse_digital_link
 from traceapi.domain.gs1.catalogue import ai_at
 from traceapi.domain.gs1.element_string import (
@@ -38,7 +38,7 @@ from traceapi.domain.gs1.keys import (
 )
 from traceapi.domain.gs1.scan_data import split_symbology_identifier
 
-VECTOR_FILE = SHARED_DATA / "biip" / "biip-test-vectors.json"
+VECTOR_FILE = TEST_DATA / "biip" / "biip-test-vectors.json"
 _DATA = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))
 TABLES: dict[tuple[str, str], list[dict[str, Any]]] = {
     (f["source"], t["test_function"]): t["cases"] for f in _DATA["files"] for t in f["tests"]

@@ -1,6 +1,6 @@
 """Every literal test vector of GS1's own syntax engine (gs1encoders) against our GS1 parsers.
 
-Vectors: tests.conftest.SHARED_DATA / gs1-syntax-engine / gs1-syntax-engine-unit-test-vectors.json
+Vectors: tests.conftest.TEST_DATA / gs1-syntax-engine / gs1-syntax-engine-unit-test-vectors.json
 (extracted from the C library's unit tests; each keeps its source file and line). Encoder settings
 recorded for a vector become the matching keyword arguments of our functions.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from traceapi.domain.gs1 import GS1Error
 from traceapi.domain.gs1.digital_link import (
     build_digital_link,
@@ -31,7 +31,7 @@ from traceapi.domain.gs1.element_string import (
 )
 from traceapi.domain.gs1.scan_data import generate_scan_data, process_scan_data
 
-VECTOR_FILE = SHARED_DATA / "gs1-syntax-engine" / "gs1-syntax-engine-unit-test-vectors.json"
+VECTOR_FILE = TEST_DATA / "gs1-syntax-engine" / "gs1-syntax-engine-unit-test-vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))["vectors"]
 
 # The C library names symbologies by its own enum; ours are display names.
