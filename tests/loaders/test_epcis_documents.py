@@ -96,6 +96,8 @@ def _twins() -> list[tuple[Path, Path]]:
         xml_path = xml_dir / f"{json_path.stem}.xml"
         if xml_path.exists() and json_path.stem not in skip:
             pairs.append((json_path, xml_path))
+    if not GS1.is_dir():
+        return pairs
     for number in range(1, 5):
         json_path = next((GS1 / "JSON").glob(f"Example_9.6.{number}-*Event.jsonld"))
         pairs.append((json_path, GS1 / "XML" / "Mimasu" / f"Example{number}.xml"))
@@ -114,7 +116,10 @@ def test_xml_and_json_twins_give_the_same_graph(json_path: Path, xml_path: Path)
 
 
 def test_twin_list_covers_most_published_pairs() -> None:
-    assert len(_twins()) >= 35
+    twins = _twins()
+    assert len([t for t in twins if not t[0].is_relative_to(GS1)]) >= 30
+    if GS1.is_dir():
+        assert len(twins) >= 35
 
 
 @pytest.mark.parametrize(
