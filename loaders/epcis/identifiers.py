@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from traceapi.domain.gs1 import GS1Error, parse_identifier
+
 
 class EpcRef(NamedTuple):
     """What one EPC names: its scheme, GS1 keys, and the node id and aliases it maps to.
@@ -96,6 +98,68 @@ def _ref(
         if candidate and candidate != node_id and candidate not in aliases:
             aliases.append(candidate)
     return EpcRef(scheme, text, node_id, tuple(aliases), gtin, lot, serial, key, ext, urn)
+
+
+_CHECKED_SCHEMES = frozenset({"sgtin", "lgtin", "gtin", "sscc", "sgln", "pgln"})
+"""Schemes whose keys ``gs1_key_problem`` checks with the GS1 code of ``traceapi scan``. GRAI
+and GIAI (asset keys, never traced material) are read as before: the published openEPCIS
+examples carry GRAIs with wrong check digits."""
+_SGTIN_PATTERN = "urn:epc:idpat:sgtin:"
+
+
+@lru_cache(maxsize=131_072)
+def gs1_key_problem(text: str) -> str | None:
+    """What is wrong with the GTIN, SSCC or GLN that ``text`` (an EPC URN, an SGTIN pattern or a
+    Digital Link) names, by the rules ``traceapi scan`` applies (``traceapi.domain.gs1``: key
+    lengths, check digits, character sets); None when it is valid or names no such key.
+
+    The key that code decodes must also be the one ``parse_epc`` read (the node id is built from
+    that), so a stored node is always found again by scanning its key. ValueError as
+    ``parse_epc`` raises it for a malformed URN.
+    """
+    ref = parse_epc(text)
+    if ref.scheme not in _CHECKED_SCHEMES:
+        return None
+    value = text.strip()
+    if value.startswith(_SGTIN_PATTERN):
+        # A class of an SGTIN pattern is the GTIN of its first two fields: checked as a serial.
+        company, item = value[len(_SGTIN_PATTERN) :].split(".")[:2]
+        value = f"urn:epc:id:sgtin:{company}.{item}.0"
+    try:
+        parsed = parse_identifier(value, check_dates=False)
+    except GS1Error as err:
+        return f"{text!r} is not a valid GS1 key: {err}"
+    if ref.scheme in ("sgtin", "lgtin", "gtin"):
+        decoded: tuple[str | None, ...] = (parsed.gtin,)
+        read: tuple[str | None, ...] = (ref.gtin,)
+        if ref.scheme == "sgtin":
+            decoded, read = (parsed.gtin, parsed.serial), (ref.gtin, ref.serial)
+        elif ref.scheme == "lgtin":
+            decoded, read = (parsed.gtin, parsed.lot), (ref.gtin, ref.lot)
+    elif ref.scheme == "sscc":
+        decoded, read = (parsed.sscc,), (ref.key,)
+    elif ref.scheme == "sgln":
+        ext = parsed.gln_extension
+        decoded = (parsed.gln, None if ext in (None, "0") else ext)
+        read = (ref.key, ref.ext)
+    else:
+        decoded, read = (parsed.party_gln,), (ref.key,)
+    if decoded != read:
+        return f"{text!r} is not a GS1 {ref.scheme.upper()} key as GS1 reads it"
+    return None
+
+
+GLN_SCHEMES = frozenset({"sgln", "pgln"})
+"""Schemes whose key is a GLN: a location (SGLN, ``/414/``) or a party (PGLN, ``/417/``)."""
+
+
+def party_key(ref: EpcRef) -> str:
+    """The one id part of a party, whatever form its GLN came in: ``(417)<gln>`` for an SGLN
+    URN (any extension), a PGLN URN or a Digital Link ``/414/`` or ``/417/``; other URIs as
+    they are. A party is its GLN: the extension of an SGLN names a place, not another party."""
+    if ref.scheme in GLN_SCHEMES and ref.key:
+        return f"(417){ref.key}"
+    return ref.node_id
 
 
 @lru_cache(maxsize=131_072)
@@ -246,7 +310,8 @@ def _parse_digital_link(value: str) -> EpcRef | None:
     if "00" in pairs:
         return _ref("sscc", value, key=pairs["00"])
     if "414" in pairs:
-        return _ref("sgln", value, key=pairs["414"], ext=pairs.get("254"))
+        ext = pairs.get("254")
+        return _ref("sgln", value, key=pairs["414"], ext=None if ext in (None, "0") else ext)
     if "417" in pairs:
         return _ref("pgln", value, key=pairs["417"])
     if "8003" in pairs:

@@ -4,6 +4,12 @@
   Units with ``Lot -HAS_UNIT-> Unit`` and ``Unit -OF-> Lot``; a unit whose lot is unknown stays a
   Unit without lot (warned). LGTIN class quantities are lots; GTIN-level quantities (no lot) are
   kept as a per-event "lot unknown" Lot node (warned), so they never join unrelated genealogies.
+- Every GS1 key (GTIN, SSCC, GLN in an EPC URN, SGTIN pattern or Digital Link; in EPC lists,
+  quantity classes, parentID, read point, business location, source and destination) is
+  checked by validation with the GS1 code ``traceapi scan`` uses (``gs1_key_problem``): a wrong
+  check digit or a URN whose prefix and reference do not make a GTIN-14 rejects the document.
+- Parties are their GLN: ``supplier:(417)<gln>`` / ``customer:(417)<gln>`` whether the GLN came
+  as an SGLN URN (any extension), a PGLN URN or a Digital Link ``/414/`` or ``/417/``.
 - Receiving/accepting with a source owning party (else possessing party):
   ``Supplier -SUPPLIED-> object``.
 - Shipping/departing: ``object -SHIPPED_IN-> Shipment -DELIVERED_TO-> Customer`` (destination
@@ -39,7 +45,7 @@ from typing import Any
 from loaders.epcis.document import EpcisDocument, Event
 from loaders.epcis.event_hash import event_hash
 from loaders.epcis.graph_builder import GraphBuilder
-from loaders.epcis.identifiers import EpcRef, parse_epc
+from loaders.epcis.identifiers import EpcRef, parse_epc, party_key
 from loaders.epcis.timestamps import iso_utc
 from traceapi.domain.model import FLOW_EDGE_TYPES, Batch, EdgeType, NodeKind
 from traceapi.gc_pause import collector_paused
@@ -323,7 +329,7 @@ def _party(ctx: _Context, b: GraphBuilder, text: str, kind: NodeKind) -> str:
         props.update(extra)
     else:
         props["address"] = extra["address"]
-    return b.node(f"{prefix}:{ref.node_id}", kind, name=name, props=props)
+    return b.node(f"{prefix}:{party_key(ref)}", kind, name=name, props=props)
 
 
 def _location(ctx: _Context, b: GraphBuilder, text: str) -> str:
@@ -623,7 +629,7 @@ def _shipping(
             f"shipment {shipment_id!r} has no destination owning_party: it reaches no customer"
         )
     if source:
-        ctx.onward.append((shipment_id, f"customer:{parse_epc(source).node_id}"))
+        ctx.onward.append((shipment_id, f"customer:{party_key(parse_epc(source))}"))
     return shipment_id
 
 
@@ -701,8 +707,9 @@ def _name_stored_nodes(ctx: _Context) -> int:
         if ref.gtin and ref.scheme == "gtin" and ctx.gtin_names.get(ref.gtin):
             wanted[f"(01){ref.gtin}"] = (ctx.gtin_names[ref.gtin], {})
         if name and ref.scheme in ("sgln", "pgln"):
-            for prefix in ("customer", "supplier", "location"):
-                wanted[f"{prefix}:{ref.node_id}"] = (name, extra)
+            for prefix in ("customer", "supplier"):
+                wanted[f"{prefix}:{party_key(ref)}"] = (name, extra)
+            wanted[f"location:{ref.node_id}"] = (name, extra)
     wanted = {k: v for k, v in wanted.items() if not b.has_node(k)}
     if not wanted or ctx.store is None:
         return 0

@@ -17,7 +17,7 @@ from loaders.epcis.document import (
     Event,
     EventProblem,
 )
-from loaders.epcis.identifiers import parse_epc
+from loaders.epcis.identifiers import gs1_key_problem
 from loaders.epcis.timestamps import check_offset, parse_time
 
 ACTIONS = frozenset({"ADD", "OBSERVE", "DELETE"})
@@ -85,6 +85,12 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
             event[name] = _normalise_typed(
                 event[name], name, cbv.SOURCE_DEST_TYPE, type_required=True
             )
+            for _, party in event[name] or ():
+                _check_key(name, party)
+    for name in ("readPoint", "bizLocation"):
+        place = get(name)
+        if place is not None:
+            _check_key(name, place)
     for value in event.get("certificationInfo") or ():
         if not isinstance(value, str):
             raise EventProblem(
@@ -127,10 +133,17 @@ def _check_epc(field_name: str, value: str) -> None:
         raise EventProblem(field_name, f"{field_name} must hold identifiers, got {value!r}")
     if ":" not in value:
         raise EventProblem(field_name, f"{value!r} is not a URI")
+    _check_key(field_name, value)
+
+
+def _check_key(field_name: str, value: str) -> None:
+    """A malformed EPC URN, or a GTIN, SSCC or GLN that breaks the GS1 rules, is refused."""
     try:
-        parse_epc(value)
+        problem = gs1_key_problem(value)
     except ValueError as err:
         raise EventProblem(field_name, str(err)) from None
+    if problem is not None:
+        raise EventProblem(field_name, problem)
 
 
 def _check_quantity(field_name: str, element: dict[str, str | None]) -> None:
