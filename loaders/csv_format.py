@@ -221,23 +221,5 @@ FILE_SPECS: tuple[FileSpec, ...] = (
 
 SPECS_BY_KIND: dict[str, FileSpec] = {spec.kind: spec for spec in FILE_SPECS}
 
-CANONICAL_UNITS: frozenset[str] = frozenset(
-    {
-        "kg", "g", "mg", "t", "lb",
-        "l", "ml",
-        "m", "cm", "mm", "m2", "m3",
-        "pcs", "box", "case", "pallet", "roll", "set", "pack",
-    }
-)  # fmt: skip
-"""Units a quantity may carry after the mapping's conversions (or its ``extra_units``)."""
-
-UNIT_SYNONYMS: dict[str, str] = {
-    # UN/CEFACT Recommendation 20 codes seen in EDI and EPCIS documents
-    "KGM": "kg", "GRM": "g", "MGM": "mg", "TNE": "t", "LBR": "lb",
-    "LTR": "l", "MLT": "ml",
-    "MTR": "m", "CMT": "cm", "MMT": "mm", "MTK": "m2", "MTQ": "m3",
-    "EA": "pcs", "H87": "pcs", "C62": "pcs", "PCE": "pcs", "PC": "pcs", "EACH": "pcs",
-    "PIECE": "pcs", "PIECES": "pcs", "ST": "pcs", "STK": "pcs",
-    "BX": "box", "CS": "case", "PX": "pallet", "PL": "pallet", "RO": "roll", "PK": "pack",
-}  # fmt: skip
-"""Spellings accepted without a mapping (matched case-insensitively); no factor is applied."""
+# The unit vocabulary (canonical units and their synonyms) is ``traceapi.domain.units``: one
+# table for both loaders and the impact answer.

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from loaders.csv_format import CANONICAL_UNITS, SPECS_BY_KIND, UNIT_SYNONYMS
+from loaders.csv_format import SPECS_BY_KIND
+from traceapi.domain.units import CANONICAL_UNITS, UNIT_SYNONYMS
 from traceapi.errors import InvalidInput
 
 MAPPING_FILE_NAMES = ("mapping.yaml", "mapping.yml", "mapping.toml")

@@ -8,6 +8,9 @@
   quantity classes, parentID, read point, business location, source and destination) is
   checked by validation with the GS1 code ``traceapi scan`` uses (``gs1_key_problem``): a wrong
   check digit or a URN whose prefix and reference do not make a GTIN-14 rejects the document.
+- Quantities keep their value; units are stored in the vocabulary of ``traceapi.domain.units``
+  (UN/ECE Rec 20 ``KGM`` is ``kg``, ``MTR`` is ``m``, ``EA``/``H87``/``C62`` are ``pcs``; a
+  quantity without ``uom`` is counted in ``pcs``, as a serialised item is).
 - Parties are their GLN: ``supplier:(417)<gln>`` / ``customer:(417)<gln>`` whether the GLN came
   as an SGLN URN (any extension), a PGLN URN or a Digital Link ``/414/`` or ``/417/``.
 - Receiving/accepting with a source owning party (else possessing party):
@@ -48,6 +51,7 @@ from loaders.epcis.graph_builder import GraphBuilder
 from loaders.epcis.identifiers import EpcRef, parse_epc, party_key
 from loaders.epcis.timestamps import iso_utc
 from traceapi.domain.model import FLOW_EDGE_TYPES, Batch, EdgeType, NodeKind
+from traceapi.domain.units import canonical_unit
 from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
@@ -227,7 +231,7 @@ def _item(
     """The node for one EPC or EPC class (created in ``b``), or None for keys we do not trace."""
     ref = parse_epc(text)
     amount = _quantity(qty)
-    unit = uom if uom else ("EA" if amount is not None else None)
+    unit = canonical_unit(uom) if uom else ("pcs" if amount is not None else None)
     if ref.scheme == "sgtin" and ref.gtin:
         unit_id = b.node(
             ref.node_id,
@@ -238,12 +242,12 @@ def _item(
         lot_id = None
         if lot:
             lot_id = _lot(ctx, b, None, ref.gtin, lot, lot_props, aliases=_lgtin_urn(ref.urn, lot))
-            b.edge(lot_id, EdgeType.HAS_UNIT, unit_id, qty=1.0, unit="EA")
+            b.edge(lot_id, EdgeType.HAS_UNIT, unit_id, qty=1.0, unit="pcs")
             b.edge(unit_id, EdgeType.OF, lot_id)
             ctx.units_with_lot.add(unit_id)
         else:
             ctx.units_without_lot.add(unit_id)
-        return _Item(unit_id, 1.0, "EA", lot_id)
+        return _Item(unit_id, 1.0, "pcs", lot_id)
     if ref.scheme == "lgtin" and ref.gtin and ref.lot is not None:
         lot_id = _lot(ctx, b, ref, ref.gtin, ref.lot, lot_props)
         return _Item(lot_id, amount, unit, lot_id)
@@ -269,7 +273,7 @@ def _item(
         node_id = b.node(
             ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases, props={"epc": ref.urn or text}
         )
-        return _Item(node_id, amount if amount is not None else 1.0, unit or "EA")
+        return _Item(node_id, amount if amount is not None else 1.0, unit or "pcs")
     label = ref.scheme if ref.scheme != "other" else _scheme_of(text)
     ctx.ignored[label] = ctx.ignored.get(label, 0) + 1
     return None
@@ -497,7 +501,7 @@ def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: s
                 ref.node_id, NodeKind.CONTAINER, aliases=ref.aliases, props={"epc": parent_text}
             ),
             1.0,
-            "EA",
+            "pcs",
         )
     action = event.get("action")
     if action == "DELETE":

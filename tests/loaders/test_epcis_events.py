@@ -124,7 +124,7 @@ def test_error_declared_in_the_same_document_is_not_mapped(store: EmbeddedStore)
     assert declared.props["corrective_event_ids"] == [corrective.props["event_id"]]
     assert store.edges_of([declared.id], side="both", types=FLOW_EDGE_TYPES) == []
     produced = store.edges_of([corrective.id], types=frozenset({EdgeType.PRODUCED}))
-    assert [e.qty for e in produced if e.unit == "KGM"] == [500.0]
+    assert [e.qty for e in produced if e.unit == "kg"] == [500.0]
 
 
 def test_error_declared_later_marks_the_stored_step_and_its_edges(store: EmbeddedStore) -> None:

@@ -101,9 +101,9 @@ def test_transformation_output_traces_back_to_every_input(store: EmbeddedStore, 
         e.source: (e.qty, e.unit)
         for e in store.edges_of([steps[0].id], side="in", types=frozenset({EdgeType.CONSUMED_BY}))
     }
-    assert consumed[f"(01){gtin('4012345', '011111')}(10)4444"] == (10.0, "KGM")
-    assert consumed[f"(01){gtin('0614141', '077777')}(10)987"] == (30.0, "EA")
-    assert consumed[lot_less[0]] == (220.0, "EA")
+    assert consumed[f"(01){gtin('4012345', '011111')}(10)4444"] == (10.0, "kg")
+    assert consumed[f"(01){gtin('0614141', '077777')}(10)987"] == (30.0, "pcs")
+    assert consumed[lot_less[0]] == (220.0, "pcs")
     where = store.edges_of([steps[0].id], types=frozenset({EdgeType.ON}))
     assert [e.target for e in where] == [f"location:(414){gln('4012345', '00001')}"]
     # the outputs are the four SGTINs; nothing downstream of an input but the step's outputs
@@ -120,11 +120,11 @@ def test_aggregation_pallet_holds_its_children(store: EmbeddedStore) -> None:
         for e in store.edges_of([pallet], side="in", types=frozenset({EdgeType.PACKED_IN}))
     }
     lot = f"(01){gtin('4012345', '012345')}(10)998877"
-    assert packed[lot] == (200.5, "KGM")
-    assert packed["(01)10614141073464(21)2017"] == (1.0, "EA")
-    assert packed["(01)10614141073464(21)2018"] == (1.0, "EA")
+    assert packed[lot] == (200.5, "kg")
+    assert packed["(01)10614141073464(21)2017"] == (1.0, "pcs")
+    assert packed["(01)10614141073464(21)2018"] == (1.0, "pcs")
     lot_less = [s for s in packed if s.startswith(f"(01){gtin('4012345', '098765')}@")]
-    assert len(lot_less) == 1 and packed[lot_less[0]] == (10.0, "EA")
+    assert len(lot_less) == 1 and packed[lot_less[0]] == (10.0, "pcs")
     assert len(packed) == 4
     assert store.resolve("urn:epc:id:sscc:0614141.1234567890") == pallet
 
@@ -136,7 +136,7 @@ def test_receiving_makes_a_supplier_lot(store: EmbeddedStore) -> None:
     assert lot == f"(01){gtin('4012345', '012345')}(10)998877"
     supplied = store.edges_of([lot], side="in", types=frozenset({EdgeType.SUPPLIED}))
     assert len(supplied) == 1
-    assert (supplied[0].qty, supplied[0].unit) == (200.0, "KGM")
+    assert (supplied[0].qty, supplied[0].unit) == (200.0, "kg")
     supplier = store.get_nodes([supplied[0].source])[supplied[0].source]
     assert supplier.kind is NodeKind.SUPPLIER
     assert supplier.id == f"supplier:(417){gln('4012345', '00001')}"

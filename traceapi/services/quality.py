@@ -25,14 +25,14 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from traceapi.domain.model import FLOW_EDGE_TYPES, EdgeType, NodeKind
+from traceapi.domain.units import COUNTED_UNITS
 from traceapi.gc_pause import collector_paused
 from traceapi.store.base import GraphStore
 
 Severity = Literal["error", "warning", "info"]
 
-COUNTED_UNITS = frozenset({"pcs", "box", "case", "pallet", "roll", "set", "pack"})
-"""Units of counted items: an assembly consumes several components per output item, so for
-these only an output larger than the input is a gap."""
+# COUNTED_UNITS (traceapi.domain.units): units of counted items; an assembly consumes several
+# components per output item, so for these only an output larger than the input is a gap.
 DUPLICATE_EVENTS_META = "epcis.duplicate_events"
 """Meta key under which the EPCIS loader may keep how many duplicate events it skipped."""
 _TRIM_ROUNDS = 200
