@@ -105,6 +105,17 @@ def test_each_file_has_a_header_naming_itself_its_params_and_columns(path: Path)
     assert aliases == returns, f"header returns {returns} but RETURN gives {aliases}"
 
 
+@pytest.mark.parametrize(
+    "path", sorted((CYPHER / "migrations").glob("*.cypher")), ids=lambda p: p.stem
+)
+def test_each_migration_header_names_itself_and_the_params_its_statements_use(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith(f"// {path.stem}: ")
+    declared = set(_header(text, "params"))
+    used = {name for part in split_statements(text) for name in re.findall(r"\$(\w+)", part)}
+    assert declared == used, f"header params {sorted(declared)} but statements use {sorted(used)}"
+
+
 @pytest.mark.parametrize("path", _files(), ids=lambda p: p.stem)
 def test_no_file_has_an_unbounded_variable_length_pattern(path: Path) -> None:
     body = _body(path.read_text(encoding="utf-8"))
