@@ -68,6 +68,12 @@ class StoreUnavailable(TraceapiError):
     exit_code = 6
 
 
+class StoreMissing(StoreUnavailable):
+    """No store where the settings point, and this caller reads one rather than creating it."""
+
+    code = "STORE_MISSING"
+
+
 class Unauthorized(TraceapiError):
     """No credentials, or credentials that match no active key."""
 

@@ -68,6 +68,7 @@ def test_graph_default_is_where_used(loaded_demo: LoadedDemo) -> None:
 
 
 def test_graph_of_an_unknown_lot_fails_naming_it(cli: Cli) -> None:
+    assert cli("db", "init").returncode == 0
     done = cli("graph", "NO-SUCH-LOT")
     assert done.returncode != 0
     assert "NO-SUCH-LOT" in done.stderr

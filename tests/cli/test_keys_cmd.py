@@ -10,6 +10,7 @@ from traceapi.domain.security import key_id_of
 
 
 def test_create_prints_the_key_last_and_list_and_revoke_follow(cli: Cli) -> None:
+    assert cli("db", "init").returncode == 0  # keys live in a store; only db init makes one empty
     created = cli("keys", "create", "--role", "qa", "--name", "LIMS bridge")
     assert created.returncode == 0, created.stderr
     secret = created.stdout.rstrip("\n").splitlines()[-1]
@@ -39,6 +40,7 @@ def test_create_prints_the_key_last_and_list_and_revoke_follow(cli: Cli) -> None
 
 
 def test_bad_role_and_unknown_key_fail_clearly(cli: Cli) -> None:
+    assert cli("db", "init").returncode == 0
     bad_role = cli("keys", "create", "--role", "overlord", "--name", "x")
     assert bad_role.returncode == 2
     assert "overlord" in bad_role.stderr

@@ -86,6 +86,14 @@ def test_db_migrate_reports_a_down_server_with_the_store_unavailable_exit_code(
 def test_db_migrate_on_the_embedded_backend_says_there_is_nothing_to_do(tmp_path: Path) -> None:
     env = {**os.environ, "TRACEAPI_BACKEND": "embedded", "TRACEAPI_DATA_DIR": str(tmp_path)}
     env.pop("NEO4J_URI", None)
+    # migrate reads a store: it refuses to make one (exit 6), so db init makes it first
+    missing = subprocess.run(
+        [str(TRACEAPI), "db", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert missing.returncode == 6 and not (tmp_path / "traceapi.sqlite3").exists()
+    subprocess.run(
+        [str(TRACEAPI), "db", "init"], env=env, capture_output=True, timeout=60, check=True
+    )
     done = subprocess.run(
         [str(TRACEAPI), "db", "migrate", "--json"],
         env=env,
@@ -96,4 +104,3 @@ def test_db_migrate_on_the_embedded_backend_says_there_is_nothing_to_do(tmp_path
     )
     body = json.loads(done.stdout)
     assert body["backend"] == "embedded" and body["applied"] == []
-    assert (tmp_path / "traceapi.sqlite3").is_file()

@@ -13,6 +13,7 @@ from traceapi.errors import TraceapiError
 
 # Importing a command module registers its commands on the groups.
 COMMAND_MODULES = (
+    "root_options",  # --data-dir, --version
     "demo_cmd",  # demo, serve
     "trace_cmd",  # trace where-used|where-from, impact
     "scan_cmd",  # scan

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from traceapi.cli.common import console, console_err, opened_store, print_json
+from traceapi.cli.common import cli_settings, console, console_err, opened_store, print_json
 from traceapi.cli.groups import db_app
 from traceapi.cli.progress import progress_bar
 from traceapi.errors import InvalidInput
 from traceapi.services.copy import CopyReport, copy_store
-from traceapi.settings import Settings, load_settings
+from traceapi.settings import Settings
 from traceapi.store.factory import open_store
 
 
@@ -27,7 +27,7 @@ def migrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Apply the Neo4j schema migrations not applied yet (the embedded store does so on open)."""
-    settings = load_settings()
+    settings = cli_settings()
     if settings.backend != "neo4j":
         with opened_store(settings):
             pass
@@ -75,7 +75,7 @@ def copy(
     Neo4j is reached with NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE; the embedded
     store lives under TRACEAPI_DATA_DIR unless --from-data-dir / --to-data-dir say otherwise.
     """
-    base = load_settings()
+    base = cli_settings()
     source_settings = _settings_for(base, source, from_data_dir)
     target_settings = _settings_for(base, target, to_data_dir)
     if _same_store(source_settings, target_settings):

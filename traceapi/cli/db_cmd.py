@@ -1,4 +1,4 @@
-"""``traceapi db stats`` and ``traceapi db export``: what the store holds, counted or written."""
+"""``traceapi db init``, ``db stats`` and ``db export``: make a store, count or write it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,25 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from traceapi.cli.common import console, console_err, opened_store, print_json
+from traceapi.cli.common import cli_settings, console, console_err, opened_store, print_json
 from traceapi.cli.groups import db_app
+
+
+@db_app.command("init")
+def init(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Create an empty store where the settings point (no-op when one is already there)."""
+    settings = cli_settings()
+    existed = settings.backend != "embedded" or settings.sqlite_path.is_file()
+    with opened_store(settings, create=True) as store:
+        backend = store.backend
+    where = str(settings.sqlite_path.resolve()) if backend == "embedded" else settings.neo4j_uri
+    if as_json:
+        print_json({"backend": backend, "store": where, "created": not existed})
+        return
+    verb = "a store was already at" if existed else "created an empty store at"
+    console.print(f"{verb} {where} ({backend})", highlight=False)
 
 
 @db_app.command("stats")

@@ -15,14 +15,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from traceapi.cli.common import console, console_err, opened_store
+from traceapi.cli.common import cli_settings, console, console_err, opened_store, require_store
 from traceapi.cli.groups import app
 from traceapi.cli.progress import progress_bar
 from traceapi.demo.stories import DemoStories
 from traceapi.domain.security import Role
-from traceapi.errors import Conflict, TraceapiError
+from traceapi.errors import Conflict, StoreMissing, TraceapiError
 from traceapi.services.keys import authenticate, create_key
-from traceapi.settings import Settings, load_settings
+from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 
 DEFAULT_LOTS = 2000
@@ -197,8 +197,8 @@ def demo(
     ] = False,
 ) -> None:
     """Loads the demo dataset (once), prints API keys per role, and serves the API."""
-    settings = load_settings()
-    with opened_store(settings) as store:
+    settings = cli_settings()
+    with opened_store(settings, create=True) as store:
         stories, loaded_now = ensure_demo(store, lots=lots, seed=seed)
         keys, created = ensure_demo_keys(store, settings.data_dir)
     base_url = f"http://{host or settings.host}:{port or settings.port}"
@@ -231,7 +231,14 @@ def demo(
 @app.command("serve")
 def serve(host: Host = None, port: Port = None) -> None:
     """Serves the REST and GraphQL API (GraphiQL at /graphql, OpenAPI at /docs)."""
-    settings = load_settings()
+    settings = cli_settings()
+    try:
+        require_store(settings)
+    except StoreMissing as missing:
+        # A server may be fed later (and the image serves an empty volume): warn, do not refuse.
+        console_err.print(
+            f"[yellow]warning[/]: serving a new, empty store. {missing.message}", highlight=False
+        )
     console_err.print(
         f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False
     )

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from traceapi.cli.common import opened_store
+from traceapi.cli.common import cli_settings, opened_store
 from traceapi.cli.groups import app
 from traceapi.errors import InvalidInput
-from traceapi.settings import load_settings
 
 
 class GraphDirection(StrEnum):
@@ -51,7 +50,7 @@ def graph(
             f"{direction.value} draws one lot, got {len(ids)}; use --direction impact for several",
             details={"field": "ids"},
         )
-    settings = load_settings()
+    settings = cli_settings()
     with opened_store(settings) as store:
         if direction is GraphDirection.IMPACT:
             from traceapi.services.impact import recall_impact

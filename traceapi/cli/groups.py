@@ -18,7 +18,8 @@ load_app = typer.Typer(
     help="Load source data (GS1 EPCIS, CSV bundles); idempotent.", no_args_is_help=True
 )
 db_app = typer.Typer(
-    help="Store administration: stats, export, checks, migrations, copies.", no_args_is_help=True
+    help="Store administration: init, stats, export, checks, migrations, copies.",
+    no_args_is_help=True,
 )
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)

@@ -135,7 +135,7 @@ def load_csv(
     from traceapi.services.quality import check_quality
 
     quality: QualityReport | None = None
-    with opened_store() as store:
+    with opened_store(create=True) as store:
         with _progress() as progress:
             report = load_csv_bundle(store, directory, mapping=mapping, progress=progress)
         if check and not report.rejected:

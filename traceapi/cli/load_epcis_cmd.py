@@ -80,7 +80,10 @@ def load_epcis(
     """Load GS1 EPCIS documents; each file is validated whole and applied atomically."""
     from loaders.epcis import parse_epcis_file  # the parsers load only when this command runs
 
-    with opened_store() as store, progress_bar("EPCIS files", total=len(files)) as advance:
+    with (
+        opened_store(create=True) as store,
+        progress_bar("EPCIS files", total=len(files)) as advance,
+    ):
         done = 0
 
         def file_done(outcome: FileOutcome) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from traceapi.cli.common import console, opened_store, print_json
+from traceapi.cli.common import cli_settings, console, opened_store, print_json
 from traceapi.cli.groups import app
 from traceapi.domain.gs1 import Element, GS1Error, ParsedIdentifier, parse_identifier
 from traceapi.domain.gs1.element_string import GS, currency_code
@@ -18,7 +18,6 @@ from traceapi.domain.results import NodeView, TraceReport
 from traceapi.errors import NotFound
 from traceapi.services.lookup import resolve_lot
 from traceapi.services.trace import trace_backward, trace_forward
-from traceapi.settings import load_settings
 from traceapi.store.base import GraphStore
 
 # Ways to write the GS (FNC1) separator on a command line, where the control character is awkward.
@@ -150,7 +149,7 @@ def scan(
 ) -> None:
     """Decode a GS1 barcode or link, find the lot it names, and show its trace."""
     text = read_scan(code)
-    settings = load_settings()
+    settings = cli_settings()
     with opened_store(settings) as store:
         try:
             parsed = parse_identifier(text)

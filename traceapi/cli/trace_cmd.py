@@ -10,11 +10,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from traceapi.cli.common import console, opened_store, print_json
+from traceapi.cli.common import cli_settings, console, opened_store, print_json
 from traceapi.cli.groups import app, trace_app
 from traceapi.domain.results import ImpactReport, NodeView, TraceReport
 from traceapi.errors import InvalidInput
-from traceapi.settings import load_settings
 
 MaxDepth = Annotated[
     int | None, typer.Option("--max-depth", min=0, help="Stop this many edges from the lot.")
@@ -107,7 +106,7 @@ def where_used(
     """Everything downstream of a lot: lots made from it, shipments, customers."""
     from traceapi.services.trace import trace_forward
 
-    settings = load_settings()
+    settings = cli_settings()
     with opened_store(settings) as store:
         report = trace_forward(
             store, lot_id=lot, max_depth=max_depth, max_nodes=settings.max_trace_nodes
@@ -125,7 +124,7 @@ def where_from(
     """Everything upstream of a lot: input lots, process steps, equipment, suppliers."""
     from traceapi.services.trace import trace_backward
 
-    settings = load_settings()
+    settings = cli_settings()
     with opened_store(settings) as store:
         report = trace_backward(
             store, lot_id=lot, max_depth=max_depth, max_nodes=settings.max_trace_nodes
@@ -188,7 +187,7 @@ def impact(
         raise InvalidInput("choose one of --json and --csv")
     from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 
-    settings = load_settings()
+    settings = cli_settings()
     if as_csv:
         with opened_store(settings) as store:
             consignees = recall_consignees(

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from traceapi.errors import InvalidInput
+from traceapi.errors import InvalidInput, StoreMissing
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 
 
-def open_store(settings: Settings) -> GraphStore:
-    """Open (and create or migrate, when needed) the configured backend."""
+def require_existing_store(settings: Settings) -> None:
+    """Raise ``StoreMissing`` when the embedded store file is not there (a Neo4j database is the
+    server's to have; connecting tells)."""
+    if settings.backend == "embedded" and not settings.sqlite_path.is_file():
+        data_dir = settings.data_dir.resolve()
+        raise StoreMissing(
+            f"no traceapi store in {data_dir} (no {settings.sqlite_path.name} there)",
+            details={"data_dir": str(data_dir)},
+        )
+
+
+def open_store(settings: Settings, *, create: bool = True) -> GraphStore:
+    """Open (and create or migrate, when needed) the configured backend.
+
+    With ``create=False`` a missing embedded store raises ``StoreMissing`` instead of being made
+    empty: a reader would otherwise answer "not found" from a store nobody loaded.
+    """
+    if not create:
+        require_existing_store(settings)
     if settings.backend == "embedded":
         from traceapi.store.embedded import EmbeddedStore
 
