@@ -15,8 +15,19 @@ from traceapi.settings import Settings, load_settings
 from traceapi.store.base import GraphStore
 from traceapi.store.factory import open_store, require_existing_store
 
-console = Console()
-console_err = Console(stderr=True)
+UNFOLDED_WIDTH = 10_000
+"""Line width when the output is not a terminal: as long as the content, so ids never fold."""
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """The terminal's own width, or, for a pipe or a file, lines as long as their content (rich
+    would fold them at 80 columns and cut ids in two: "CUS-CLIN-000 / 03")."""
+    terminal = Console(stderr=stderr)
+    return terminal if terminal.is_terminal else Console(stderr=stderr, width=UNFOLDED_WIDTH)
+
+
+console = _console()
+console_err = _console(stderr=True)
 
 _overrides: dict[str, object] = {}
 """Settings given as options of ``traceapi`` itself (``--data-dir``); they win over the
