@@ -74,6 +74,14 @@ class StoreMissing(StoreUnavailable):
     code = "STORE_MISSING"
 
 
+class PortInUse(TraceapiError):
+    """The port a server was asked to listen on is taken by another program."""
+
+    code = "PORT_IN_USE"
+    http_status = 500
+    exit_code = 9
+
+
 class Unauthorized(TraceapiError):
     """No credentials, or credentials that match no active key."""
 

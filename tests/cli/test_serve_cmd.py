@@ -1,4 +1,4 @@
-"""`traceapi serve` listens on 127.0.0.1 and answers /livez; it is stopped afterwards."""
+"""`traceapi serve` and `demo` on 127.0.0.1: serving /livez, and a taken port said plainly."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.cli.conftest import TRACEAPI
+from tests.cli.conftest import TRACEAPI, run_traceapi
+from traceapi.errors import PortInUse
 
 
 def _free_port() -> int:
@@ -20,17 +23,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TRACEAPI_DATA_DIR": str(data_dir),
+        "TRACEAPI_BACKEND": "embedded",
+        **extra,
+    }
+
+
+@contextmanager
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that another program listens on while the block runs."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen(1)
+        yield int(other.getsockname()[1])
+
+
 @pytest.mark.slow
 def test_serve_answers_livez(tmp_path: Path) -> None:
     port = _free_port()
-    env = {
-        **os.environ,
-        "TRACEAPI_DATA_DIR": str(tmp_path / "data"),
-        "TRACEAPI_BACKEND": "embedded",
-    }
+    assert run_traceapi(tmp_path / "data", "db", "init").returncode == 0
     server = subprocess.Popen(
         [str(TRACEAPI), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        env=_env(tmp_path / "data"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -53,3 +70,37 @@ def test_serve_answers_livez(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=5)
+
+
+def _says_the_port_is_taken(done: subprocess.CompletedProcess[str], port: int) -> None:
+    assert done.returncode == PortInUse.exit_code == 9, done.stderr
+    message = " ".join(done.stderr.split())
+    assert f"port {port} on 127.0.0.1 is taken" in message
+    assert "--port N" in message and "TRACEAPI_PORT" in message
+    assert "Errno" not in message
+
+
+def test_serve_on_a_taken_port_says_so_and_how_to_choose_another(tmp_path: Path) -> None:
+    assert run_traceapi(tmp_path / "data", "db", "init").returncode == 0
+    with taken_port() as port:
+        done = subprocess.run(
+            [str(TRACEAPI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=_env(tmp_path / "data"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    _says_the_port_is_taken(done, port)
+
+
+def test_demo_on_a_taken_port_says_so_before_loading_anything(tmp_path: Path) -> None:
+    with taken_port() as port:
+        done = subprocess.run(
+            [str(TRACEAPI), "demo", "--lots", "50"],
+            env=_env(tmp_path / "data", TRACEAPI_HOST="127.0.0.1", TRACEAPI_PORT=str(port)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    _says_the_port_is_taken(done, port)
+    assert not (tmp_path / "data" / "traceapi.sqlite3").exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from traceapi.cli.common import cli_settings, console, console_err, opened_store, require_store
 from traceapi.cli.groups import app
+from traceapi.cli.listen import bind_listener
 from traceapi.cli.progress import progress_bar
 from traceapi.demo.stories import DemoStories
 from traceapi.domain.security import Role
@@ -163,19 +165,29 @@ def _print_welcome(
         console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
-def run_server(settings: Settings, *, host: str | None, port: int | None) -> None:
-    """Serves ``create_app(settings)`` with uvicorn, one worker, until interrupted."""
+def run_server(settings: Settings, *, listener: socket.socket) -> None:
+    """Serves ``create_app(settings)`` with uvicorn on ``listener``, one worker, until stopped."""
     import uvicorn
 
     from traceapi.api.app import create_app
 
-    uvicorn.run(
+    host, port = listener.getsockname()[:2]
+    config = uvicorn.Config(
         create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=1,
         log_level=settings.log_level.lower(),
     )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and re-raised the Ctrl+C it caught
+    finally:
+        listener.close()
+    if not server.started:
+        raise TraceapiError("the server did not start; the log above says why")
 
 
 @app.command("demo")
@@ -198,6 +210,8 @@ def demo(
 ) -> None:
     """Loads the demo dataset (once), prints API keys per role, and serves the API."""
     settings = cli_settings()
+    # Bound before the load, so that a taken port is said before minutes of work, not after.
+    listener = None if no_serve else bind_listener(host or settings.host, port or settings.port)
     with opened_store(settings, create=True) as store:
         stories, loaded_now = ensure_demo(store, lots=lots, seed=seed)
         keys, created = ensure_demo_keys(store, settings.data_dir)
@@ -222,10 +236,10 @@ def demo(
             base_url=base_url,
             loaded_now=loaded_now,
         )
-    if no_serve:
+    if listener is None:
         return
     console_err.print(f"serving on {base_url} (Ctrl+C stops)", highlight=False)
-    run_server(settings, host=host, port=port)
+    run_server(settings, listener=listener)
 
 
 @app.command("serve")
@@ -239,7 +253,8 @@ def serve(host: Host = None, port: Port = None) -> None:
         console_err.print(
             f"[yellow]warning[/]: serving a new, empty store. {missing.message}", highlight=False
         )
+    listener = bind_listener(host or settings.host, port or settings.port)
     console_err.print(
         f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False
     )
-    run_server(settings, host=host, port=port)
+    run_server(settings, listener=listener)
