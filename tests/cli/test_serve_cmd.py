@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -104,3 +105,41 @@ def test_demo_on_a_taken_port_says_so_before_loading_anything(tmp_path: Path) ->
         )
     _says_the_port_is_taken(done, port)
     assert not (tmp_path / "data" / "traceapi.sqlite3").exists()
+
+
+@pytest.mark.slow
+def test_each_request_is_logged_once_as_json_with_its_request_id(tmp_path: Path) -> None:
+    port = _free_port()
+    assert run_traceapi(tmp_path / "data", "db", "init").returncode == 0
+    server = subprocess.Popen(
+        [str(TRACEAPI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(tmp_path / "data", TRACEAPI_LOG_LEVEL="INFO"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/livez", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/readyz", headers={"X-Request-ID": "probe-7f3a"}, timeout=5
+        )
+        assert answer.headers["x-request-id"] == "probe-7f3a"
+        time.sleep(0.5)  # let the log line reach the pipe before the server stops
+    finally:
+        server.terminate()
+        try:
+            output, _ = server.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output, _ = server.communicate(timeout=5)
+    lines = [line for line in output.splitlines() if "/readyz" in line]
+    assert len(lines) == 1, output
+    logged = json.loads(lines[0])
+    assert logged["request_id"] == "probe-7f3a"
+    assert logged["path"] == "/readyz" and logged["status"] == answer.status_code

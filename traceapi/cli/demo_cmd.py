@@ -178,6 +178,7 @@ def run_server(settings: Settings, *, listener: socket.socket) -> None:
         port=port,
         workers=1,
         log_level=settings.log_level.lower(),
+        access_log=False,  # our middleware logs each request once, as JSON with its request id
     )
     server = uvicorn.Server(config)
     try:
