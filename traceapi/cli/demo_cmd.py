@@ -124,7 +124,7 @@ def _print_welcome(
     created: list[str],
     *,
     key_file: Path,
-    base_url: str,
+    base_url: str | None,
     loaded_now: bool,
 ) -> None:
     if loaded_now:
@@ -141,9 +141,9 @@ def _print_welcome(
     table = Table(title="API keys (one per role)", title_justify="left")
     table.add_column("role")
     table.add_column("key", overflow="fold")
-    table.add_column("")
+    table.add_column("this run")
     for role, secret in keys.items():
-        table.add_row(role, secret, "new" if role in created else "")
+        table.add_row(role, secret, "new" if role in created else "kept")
     console.print(table)
     console.print(
         f"Kept in {key_file} (readable by you only). More keys: "
@@ -151,15 +151,26 @@ def _print_welcome(
         highlight=False,
     )
     viewer = keys.get(Role.VIEWER.value, "<key>")
-    console.print(
-        f"\nGraphiQL: {base_url}/graphql  -- in the Headers pane put\n"
-        f'  {{"Authorization": "Bearer {viewer}"}}\n'
-        f"OpenAPI:  {base_url}/docs\n"
-        f"REST:     curl -H 'Authorization: Bearer {viewer}' "
-        f"{base_url}/api/v1/lots/{stories.contaminated_resin.lot_id}/where-used\n",
-        highlight=False,
-        soft_wrap=True,
-    )
+    if base_url is None:
+        # --no-serve: nothing listens, so no address is printed, only how to serve
+        console.print(
+            "\nNot serving (--no-serve); `traceapi serve` serves this store, GraphiQL at "
+            "/graphql (in its Headers pane put\n"
+            f'  {{"Authorization": "Bearer {viewer}"}}\n'
+            ") and OpenAPI at /docs.\n",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"\nGraphiQL: {base_url}/graphql  -- in the Headers pane put\n"
+            f'  {{"Authorization": "Bearer {viewer}"}}\n'
+            f"OpenAPI:  {base_url}/docs\n"
+            f"REST:     curl -H 'Authorization: Bearer {viewer}' "
+            f"{base_url}/api/v1/lots/{stories.contaminated_resin.lot_id}/where-used\n",
+            highlight=False,
+            soft_wrap=True,
+        )
     console.print('[bold]What to ask the demo[/] (README: "What to ask the demo")')
     for line in stories.describe():
         console.print(f"  {line}", highlight=False, soft_wrap=True)
@@ -234,7 +245,7 @@ def demo(
             keys,
             created,
             key_file=settings.data_dir / KEYS_FILE,
-            base_url=base_url,
+            base_url=None if listener is None else base_url,
             loaded_now=loaded_now,
         )
     if listener is None:

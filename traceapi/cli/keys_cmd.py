@@ -71,5 +71,13 @@ def list_command(
 def revoke(key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")]) -> None:
     """Revokes a key at once; requests with it get 401 from then on."""
     with opened_store() as store:
+        before = next((k for k in list_keys(store) if k.key_id == key_id), None)
         key = revoke_key(store, key_id=key_id, actor="cli")
+    if before is not None and before.revoked_at is not None:
+        console.print(
+            f"key {key.key_id} ({key.name}, {key.role.value}) was already revoked at "
+            f"{before.revoked_at.isoformat()}; nothing changed",
+            highlight=False,
+        )
+        return
     console.print(f"revoked key {key.key_id} ({key.name}, {key.role.value})", highlight=False)

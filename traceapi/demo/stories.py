@@ -72,7 +72,7 @@ class DemoStories(BaseModel):
             f"2. {window.equipment_id} out of calibration {window.window_from} .. "
             f"{window.window_to}: {len(window.finished_lots)} lots sterilised then, e.g. "
             f"{', '.join(window.finished_lots[:3])}",
-            f"3. Leak-test failures {', '.join(run.failed_lots[:5])} share moulding machine "
+            f"3. Leak-test failures {_some(run.failed_lots, 6)} share moulding machine "
             f"{run.equipment_id}:  traceapi trace where-from {run.failed_lots[0]}"
             if run.failed_lots
             else "3. (no leak-test run at this size)",
@@ -84,3 +84,9 @@ class DemoStories(BaseModel):
                 f"  traceapi trace where-used {loop.lot_id}"
             )
         return lines
+
+
+def _some(ids: list[str], shown: int) -> str:
+    """The first ``shown`` ids, and how many more there are (a list is never cut silently)."""
+    head = ", ".join(ids[:shown])
+    return head if len(ids) <= shown else f"{head} and {len(ids) - shown} more"
