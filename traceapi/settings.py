@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     gql_max_depth: int = 12
     gql_max_aliases: int = 30
     gql_max_tokens: int = 2_000
+    gql_max_cost: int = 20_000
+    """Estimated objects one GraphQL answer may hold (see ``traceapi.gql.guard``)."""
+    gql_deadline_seconds: float = 10.0
+    """A GraphQL operation still running after this long is stopped and answers LIMIT_EXCEEDED."""
+    max_in_flight: int = 32
+    """Requests served at once; beyond it 503 with Retry-After (0: no bound)."""
+    rate_per_address: float = 200.0
+    """Requests a second from one client address, bursts up to twice that; beyond it 429."""
+    rate_per_key: float = 100.0
+    """Requests a second with one API key, bursts up to twice that; beyond it 429."""
+    failed_keys_per_minute: int = 20
+    """Keys that did not work from one address in a minute before it is answered 429."""
 
     @property
     def sqlite_path(self) -> Path:

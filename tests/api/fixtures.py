@@ -121,5 +121,10 @@ class CountingStore:
     def total(self) -> int:
         return sum(self.calls.values())
 
+    @property
+    def beyond_key_checks(self) -> dict[str, int]:
+        """Calls other than the API key lookup (which runs first, before any other work)."""
+        return {name: n for name, n in self.calls.items() if name != "get_api_key"}
+
     def reset(self) -> None:
         self.calls.clear()

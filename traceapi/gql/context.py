@@ -12,7 +12,7 @@ import anyio
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
-from traceapi.api.auth import KeyCache, check_role, credentials_of
+from traceapi.api.auth import KeyCache, check_role, client_address, credentials_of
 from traceapi.api.metrics import ApiMetrics
 from traceapi.domain.security import ApiKey, Role
 from traceapi.gql.loaders import Loaders
@@ -32,6 +32,7 @@ class GqlContext(BaseContext):
         key_cache: KeyCache,
         request_id: str,
         credentials: str | None,
+        address: str = "unknown",
     ) -> None:
         super().__init__()
         self.store = store
@@ -40,6 +41,7 @@ class GqlContext(BaseContext):
         self.key_cache = key_cache
         self.request_id = request_id
         self.credentials = credentials
+        self.address = address
         self.loaders = Loaders(store)
         self._key: ApiKey | None = None
 
@@ -47,9 +49,9 @@ class GqlContext(BaseContext):
         """The caller's key if its role ranks at least ``role``; Unauthorized or Forbidden."""
         key = self._key or self.key_cache.cached(self.credentials)
         if key is None:
-            secret = self.credentials
+            secret, address = self.credentials, self.address
             key = await anyio.to_thread.run_sync(
-                lambda: self.key_cache.authenticate(self.store, secret)
+                lambda: self.key_cache.authenticate(self.store, secret, address=address)
             )
         self._key = key
         check_role(key, role)
@@ -66,4 +68,5 @@ async def get_context(request: Request) -> GqlContext:
         key_cache=state.key_cache,
         request_id=getattr(request.state, "request_id", ""),
         credentials=credentials_of(request.headers),
+        address=client_address(request.scope),
     )

@@ -9,6 +9,7 @@ INTERNAL and the request id, and is logged with its traceback under that id.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError
@@ -18,6 +19,9 @@ from strawberry.types import ExecutionContext
 from traceapi.errors import TraceapiError, Unauthorized
 
 log = logging.getLogger("traceapi.graphql")
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+"""graphql-core's hints ("Did you mean 'status'?"), which spell out the schema."""
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -52,10 +56,26 @@ def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionConte
 
 
 class ErrorCodes(MaskErrors):
-    """MaskErrors that also gives our own errors their code (and counts every error)."""
+    """MaskErrors that also gives our own errors their code (and counts every error); with
+    ``hide_suggestions`` (the production profile) GraphQL's own errors lose their hints."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
         super().__init__(should_mask_error=is_unexpected, error_message="internal error")
+        self.hide_suggestions = hide_suggestions
+
+    def _without_hints(self, error: GraphQLError) -> GraphQLError:
+        message = _SUGGESTION.sub("", error.message)
+        if message == error.message:
+            return error
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions=error.extensions,
+        )
 
     def _count(self, code: str) -> None:
         metrics = getattr(self.execution_context.context, "metrics", None)
@@ -101,5 +121,5 @@ class ErrorCodes(MaskErrors):
             else:
                 if not (error.extensions or {}).get("code"):
                     self._count("GRAPHQL_ERROR")
-                processed.append(error)
+                processed.append(self._without_hints(error) if self.hide_suggestions else error)
         return processed
