@@ -96,3 +96,23 @@ class Forbidden(TraceapiError):
     code = "FORBIDDEN"
     http_status = 403
     exit_code = 7
+
+
+class TooManyRequests(TraceapiError):
+    """A client over one of its rates (requests, failed keys); it may try again later."""
+
+    code = "RATE_LIMITED"
+    http_status = 429
+    exit_code = 5
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details={"retry_after_seconds": retry_after, **(details or {})})
+        self.retry_after = retry_after
+
+
+class CorruptData(TraceapiError):
+    """Something stored that does not decode; the message names it, ``db check`` lists all."""
+
+    code = "CORRUPT_DATA"
+    http_status = 500
+    exit_code = 10

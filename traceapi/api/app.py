@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from traceapi import __version__
 from traceapi.api import health
-from traceapi.api.auth import KeyCache
+from traceapi.api.admission import AdmissionMiddleware
+from traceapi.api.auth import AuthFailures, KeyCache
 from traceapi.api.logs import configure_logging
 from traceapi.api.metrics import ApiMetrics
 from traceapi.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -63,12 +64,22 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.store = store
-    app.state.key_cache = KeyCache()
+    app.state.key_cache = KeyCache(
+        failures=AuthFailures(max_failures=settings.failed_keys_per_minute)
+    )
     install_error_handlers(app)
     app.include_router(health.router)
     include_routes(app, settings)
-    # Last added runs first: the request context wraps the body limit so a 413 carries an id.
+    # Last added runs first: the request context wraps everything so every answer carries an
+    # id and a log line; admission refuses before the body is read.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AdmissionMiddleware,
+        max_in_flight=settings.max_in_flight,
+        rate_per_address=settings.rate_per_address,
+        rate_per_key=settings.rate_per_key,
+        metrics=metrics,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
 

@@ -9,7 +9,7 @@ import anyio
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from traceapi.api.auth import KeyCache, check_role
+from traceapi.api.auth import KeyCache, check_role, client_address
 from traceapi.domain.security import ApiKey, Role
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
@@ -49,7 +49,10 @@ async def current_key(
     key = cache.cached(secret)
     if key is None:
         store = request.app.state.store
-        key = await anyio.to_thread.run_sync(lambda: cache.authenticate(store, secret))
+        address = client_address(request.scope)
+        key = await anyio.to_thread.run_sync(
+            lambda: cache.authenticate(store, secret, address=address)
+        )
     request.state.api_key_id = key.key_id
     return key
 

@@ -3,17 +3,15 @@ one JSON log line and the latency metric."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from traceapi.api.metrics import ApiMetrics
-from traceapi.api.problems import error_body
+from traceapi.api.problems import error_body, send_json
 
 access_log = logging.getLogger("traceapi.access")
 error_log = logging.getLogger("traceapi.api")
@@ -26,20 +24,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], *, request_id: str | None = None
-) -> None:
-    payload = json.dumps(body).encode("utf-8")
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(payload)).encode()),
-    ]
-    if request_id is not None:
-        headers.append((b"x-request-id", request_id.encode("latin-1")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 class RequestContextMiddleware:
@@ -82,7 +66,7 @@ class RequestContextMiddleware:
             if not response_started:
                 status = 500
                 body = error_body("INTERNAL", "internal error", request_id=request_id)
-                await _send_json(send, 500, body, request_id=request_id)
+                await send_json(send, 500, body, headers={"x-request-id": request_id})
         finally:
             seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -155,4 +139,4 @@ class BodyLimitMiddleware:
             f"request body larger than {self.max_bytes} bytes",
             details={"max_body_bytes": self.max_bytes},
         )
-        await _send_json(send, 413, body)
+        await send_json(send, 413, body)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
-from traceapi.errors import TraceapiError, Unauthorized
+from traceapi.errors import TooManyRequests, TraceapiError, Unauthorized
 
 log = logging.getLogger("traceapi.api")
 
@@ -35,6 +37,23 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], *, headers: Mapping[str, str] | None = None
+) -> None:
+    """An error answer written straight to ASGI, for middleware that answers before the app."""
+    payload = json.dumps(body).encode("utf-8")
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *(
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in (headers or {}).items()
+        ),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
 def _count(request: Request, code: str) -> None:
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
@@ -45,6 +64,8 @@ def _traceapi_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TraceapiError)
     _count(request, exc.code)
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
 
 
