@@ -26,9 +26,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(data_dir: Path, **settings: str) -> Iterator[str]:
+def uvicorn_server(
+    data_dir: Path, *, unread_stderr: bool = False, **settings: str
+) -> Iterator[str]:
     """Serves ``data_dir``'s embedded store on 127.0.0.1 with ``TRACEAPI_<NAME>`` settings;
-    yields the base URL once ``/readyz`` answers, and stops the process on the way out."""
+    yields the base URL once ``/readyz`` answers, and stops the process on the way out.
+    ``unread_stderr`` gives the server a pipe that nobody reads, as a stalled log reader would."""
     port = free_port()
     env = {
         **os.environ,
@@ -58,13 +61,13 @@ def uvicorn_server(data_dir: Path, **settings: str) -> Iterator[str]:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=log,
+        stderr=subprocess.PIPE if unread_stderr else log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
-            assert process.poll() is None, _tail(log)
+            assert process.poll() is None, "" if unread_stderr else _tail(log)
             try:
                 if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
                     break
@@ -81,6 +84,8 @@ def uvicorn_server(data_dir: Path, **settings: str) -> Iterator[str]:
             process.kill()
             process.wait(timeout=5)
         log.close()
+        if process.stderr:
+            process.stderr.close()
 
 
 def _tail(log: IO[bytes], size: int = 4000) -> str:

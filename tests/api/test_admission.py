@@ -205,3 +205,17 @@ def test_a_bounded_overload_run_gets_only_200_429_and_503_each_within_a_second(a
     assert 200 in statuses
     assert max(seconds for _, seconds, _ in answers) < 1.0
     assert all(retry for status, _, retry in answers if status != 200)
+
+
+@pytest.mark.slow
+def test_a_log_reader_that_stops_reading_does_not_stop_the_server(api_settings, keys):
+    """1,500 requests log about 400 KB while nobody reads the server's stderr pipe (64 KiB):
+    every request is still answered (the log lines wait in a queue, or are dropped)."""
+    with (
+        uvicorn_server(
+            api_settings.data_dir, unread_stderr=True, rate_per_key="0", rate_per_address="0"
+        ) as base,
+        httpx.Client(base_url=base, timeout=5.0, headers=auth(keys["viewer"])) as http,
+    ):
+        for _ in range(1_500):
+            assert http.get(f"/api/v1/lots/{FINISHED_LOT}").status_code == 200
