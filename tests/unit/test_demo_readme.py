@@ -38,6 +38,14 @@ def test_readme_stories_match_the_default_demo(section: str) -> None:
     assert window.window_to.replace(":00Z", "Z") in section
     assert f"{len(window.finished_lots)} finished lots" in section
     assert f"`{window.process_steps[0]}` to `{window.process_steps[-1]}`" in section
+    # one step record per lot in a chamber load: say both counts, not "loads" of step ids
+    loads = len(set(window.load_starts))
+    assert loads == 6 and len(window.process_steps) == 18
+    assert f"{loads} loads: {len(window.process_steps)} step records at {loads} start times" in (
+        " ".join(section.split())
+    )
+    printed = stories.describe()[1]
+    assert f"{len(window.process_steps)} step records at {loads} start times" in printed
     for lot_id in window.finished_lots:
         assert f"`{lot_id}`" in section and f" {lot_id}" in section  # listed and in the command
     run = stories.leak_test_run

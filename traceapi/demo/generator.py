@@ -671,6 +671,7 @@ class DemoGenerator:
             if chamber_load == first:
                 window.window_from = _iso(started - timedelta(minutes=30))
             window.window_to = _iso(ended + timedelta(minutes=30))
+            window.load_starts.append(_iso(started))
         for packed in load:
             number = self._next("FG")
             lot_id = f"FG-{number:06d}"

@@ -29,6 +29,9 @@ class SterilizerWindow(BaseModel):
     window_from: str = ""
     window_to: str = ""
     process_steps: list[str] = Field(default_factory=list)
+    """One step record per lot of a chamber load, so several share a start time."""
+    load_starts: list[str] = Field(default_factory=list)
+    """Start time of each chamber load in the window (one per load)."""
     finished_lots: list[str] = Field(default_factory=list)
 
 
@@ -70,8 +73,9 @@ class DemoStories(BaseModel):
             f"reaches {len(resin.finished_lots)} finished lots and {len(resin.customers)} "
             f"customers:  traceapi impact {resin.supplier_lot}",
             f"2. {window.equipment_id} out of calibration {window.window_from} .. "
-            f"{window.window_to}: {len(window.finished_lots)} lots sterilised then, e.g. "
-            f"{', '.join(window.finished_lots[:3])}",
+            f"{window.window_to}: {len(window.process_steps)} step records at "
+            f"{len(set(window.load_starts))} start times sterilised {len(window.finished_lots)} "
+            f"lots, e.g. {', '.join(window.finished_lots[:3])}",
             f"3. Leak-test failures {_some(run.failed_lots, 6)} share moulding machine "
             f"{run.equipment_id}:  traceapi trace where-from {run.failed_lots[0]}"
             if run.failed_lots
