@@ -18,7 +18,10 @@
 - Shipping/departing: ``object -SHIPPED_IN-> Shipment -DELIVERED_TO-> Customer`` (destination
   owning party, else possessing party); the Shipment id is the despatch advice when one is
   given, else ``shipment:<event hash>``. When the source party is a known customer (a
-  distributor), ``Shipment -SHIPPED_FROM->`` that customer marks an onward shipment.
+  distributor), ``Shipment -SHIPPED_FROM->`` that customer marks an onward shipment. The
+  shipment's ``origin`` prop is the source party's customer id (``customer:(417)<gln>``, the
+  party as written is ``origin_party``), so the impact answer still tells an onward shipment
+  when the distributor's documents were loaded before ours.
 - TransformationEvent: ``input -CONSUMED_BY-> ProcessStep -PRODUCED-> output`` (quantities on
   the edges), ``ProcessStep -ON-> Equipment`` for the read point (else business location). The
   step id is the transformationID when given (several events may share one), else the hash.
@@ -602,13 +605,15 @@ def _shipping(
     shipment_id = despatch or f"shipment:{key}"
     source = _party_of(event.get("sourceList"))
     destination = _party_of(event.get("destinationList"))
+    origin = f"customer:{party_key(parse_epc(source))}" if source else None
     b.node(
         shipment_id,
         NodeKind.SHIPMENT,
         props={
             "shipped_at": time,
             "despatch_advice": despatch,
-            "origin": source,
+            "origin": origin,
+            "origin_party": source,
             "destination": destination,
             "destination_location": _first(event.get("destinationList"), "location"),
             "biz_transactions": [[t or "", v] for t, v in transactions] or None,
@@ -632,8 +637,8 @@ def _shipping(
         ctx.warnings.append(
             f"shipment {shipment_id!r} has no destination owning_party: it reaches no customer"
         )
-    if source:
-        ctx.onward.append((shipment_id, f"customer:{party_key(parse_epc(source))}"))
+    if origin:
+        ctx.onward.append((shipment_id, origin))
     return shipment_id
 
 

@@ -465,4 +465,13 @@ def test_tiers_follow_onward_shipments_through_loops(store: GraphStore) -> None:
         ("HOSP", 3, 3.0),
     ]
     assert report.summary.quantity_shipped == {"pcs": 20.0}
-    assert [(r.customer_id, r.shipment_ids) for r in report.consignees][0] == ("D1", ["A", "C"])
+    # One row per route, each with its own tier: D1 got F from us (A, tier 1) and back from
+    # D2 (C: D2 holds F at tier 2, so this route is tier 3).
+    rows = [(r.customer_id, r.tier, r.route, r.via, r.shipment_ids) for r in report.consignees]
+    assert rows == [
+        ("D1", 1, "direct", None, ["A"]),
+        ("D1", 3, "onward", "D2", ["C"]),
+        ("D2", 2, "onward", "D1", ["B"]),
+        ("HOSP2", 2, "onward", "X", ["Y"]),
+        ("HOSP", 3, "onward", "D2", ["E"]),
+    ]

@@ -176,8 +176,10 @@ def test_recall_impact(client, viewer):
             seedLots { id } finishedLots { id quantityShare }
             shipments { id }
             customers { id tier quantity unit lots shipments }
-            consignees { customerId lotId tier quantity }
-            summary { affectedLots customers customersByTier quantityShipped }
+            consignees { customerId lotId tier quantity route via }
+            stockInDistribution { holder lotId received shippedOnward quantity unit negative }
+            summary { affectedLots customers customersByTier quantityShipped
+                      quantityInDistribution negativeStock }
           }
         }""",
         viewer,
@@ -193,6 +195,19 @@ def test_recall_impact(client, viewer):
         ("CUS-DIST", FINISHED_LOT),
         ("CUS-HOSP", FINISHED_LOT),
     }
+    routes = {(r["customerId"], r["tier"], r["route"], r["via"]) for r in impact["consignees"]}
+    assert routes == {("CUS-DIST", 1, "direct", None), ("CUS-HOSP", 2, "onward", "CUS-DIST")}
+    # The distributor got 60 and shipped 20 on; the hospital holds its 20.
+    held = [
+        (h["holder"], h["received"], h["shippedOnward"], h["quantity"], h["unit"], h["negative"])
+        for h in impact["stockInDistribution"]
+    ]
+    assert held == [
+        ("CUS-DIST", 60.0, 20.0, 40.0, "pcs", False),
+        ("CUS-HOSP", 20.0, 0.0, 20.0, "pcs", False),
+    ]
+    assert impact["summary"]["quantityInDistribution"] == {"pcs": 60.0}
+    assert impact["summary"]["negativeStock"] == 0
     assert impact["summary"]["customers"] == 2
 
 

@@ -180,7 +180,12 @@ _CUSTOMER_ALWAYS_GIVEN = ("id", "kind", "depth", "tier", "quantity", "lots", "sh
 
 
 class ConsigneeRow(BaseModel):
-    """One row of the recall consignee list: one customer and one affected lot."""
+    """One row of the recall consignee list: one customer, one affected lot, one route.
+
+    ``route`` is ``direct`` (our shipments) or ``onward`` (shipments from ``via``, a customer
+    that shipped the lot on); ``tier`` is the tier of this route: 1 direct, and one more than
+    ``via``'s tier for the same lot onward. ``seed_quantity`` is how much of the seed lots (by
+    seed unit) the row's quantity holds."""
 
     customer_id: str
     customer_name: str | None = None
@@ -193,6 +198,10 @@ class ConsigneeRow(BaseModel):
     unit: str | None = None
     shipment_ids: list[str] = Field(default_factory=list)
     shipped_dates: list[str] = Field(default_factory=list)
+    route: str = "direct"
+    via: str | None = None
+    via_name: str | None = None
+    seed_quantity: dict[str, float] = Field(default_factory=dict)
 
     @classmethod
     def trusted(
@@ -208,6 +217,9 @@ class ConsigneeRow(BaseModel):
         unit: str | None,
         shipment_ids: list[str],
         shipped_dates: list[str],
+        via: str | None = None,
+        via_name: str | None = None,
+        seed_quantity: dict[str, float] | None = None,
     ) -> ConsigneeRow:
         """A row from values of the right types (``quantity`` a ``float``), unvalidated.
 
@@ -225,6 +237,10 @@ class ConsigneeRow(BaseModel):
             "unit": unit,
             "shipment_ids": shipment_ids,
             "shipped_dates": shipped_dates,
+            "route": "direct" if via is None else "onward",
+            "via": via,
+            "via_name": via_name,
+            "seed_quantity": seed_quantity or {},
         }
         return _assemble(cls, values, None, _ROW_FIELD_NAMES)
 
@@ -243,7 +259,39 @@ class ImpactSummary(BaseModel):
     quantity_shipped: dict[str, float] = Field(default_factory=dict)
     """Units of affected product shipped, by unit of measure."""
     quantity_on_hand: dict[str, float] = Field(default_factory=dict)
+    """What we still hold of the affected lots, by unit (negative figures included)."""
     unaccounted_steps: int = 0
+    quantity_in_distribution: dict[str, float] = Field(default_factory=dict)
+    """What consignees still hold (received less shipped onward), by unit."""
+    negative_stock: int = 0
+    """Stock figures (ours or a consignee's) below zero: more left than arrived."""
+    seed_balance: dict[str, dict[str, float]] = Field(default_factory=dict)
+    """By seed unit: ``seed``, ``distributed`` (in our shipments), ``on_hand`` (our stock) and
+    ``unaccounted``; the last three add up to ``seed``."""
+
+
+class HolderStock(BaseModel):
+    """What one holder still has of one affected lot: us, or a consignee (in distribution)."""
+
+    holder: str
+    """``us``, or the customer id."""
+    holder_name: str | None = None
+    lot_id: str
+    quantity: float
+    """``received - shipped_onward`` for a consignee; ``received - consumed - shipped`` for us."""
+    unit: str | None = None
+    received: float | None = None
+    shipped_onward: float = 0.0
+    negative: bool = False
+    seed_quantity: dict[str, float] = Field(default_factory=dict)
+
+
+class SeedLossView(BaseModel):
+    """Seed quantity that cannot be attributed further: where, how much (by seed unit), why."""
+
+    node_id: str
+    seed_quantity: dict[str, float]
+    reason: str
 
 
 class UnaccountedStep(BaseModel):
@@ -265,5 +313,7 @@ class ImpactReport(BaseModel):
     customers: list[CustomerImpact] = Field(default_factory=list)
     unaccounted: list[UnaccountedStep] = Field(default_factory=list)
     consignees: list[ConsigneeRow] = Field(default_factory=list)
+    stock_in_distribution: list[HolderStock] = Field(default_factory=list)
+    seed_unaccounted: list[SeedLossView] = Field(default_factory=list)
     summary: ImpactSummary = Field(default_factory=ImpactSummary)
     max_depth: int | None = None

@@ -12,8 +12,10 @@ from traceapi.domain.audit import AuditEntry
 from traceapi.domain.results import (
     ConsigneeRow,
     CustomerImpact,
+    HolderStock,
     ImpactReport,
     NodeView,
+    SeedLossView,
     TraceReport,
     UnaccountedStep,
 )
@@ -113,19 +115,25 @@ class ImpactCustomer:
         )
 
 
-@strawberry.type(description="One row of the recall consignee list: one customer and one lot.")
+@strawberry.type(
+    description="One row of the recall consignee list: one customer, one lot, one route."
+)
 class Consignee:
     customer_id: strawberry.ID
     customer_name: str | None
     address: str | None
     region: str | None
     customer_type: str | None
-    tier: int
+    tier: int = strawberry.field(description="The tier of this route: 1 direct, else via's + 1.")
     lot_id: strawberry.ID
     quantity: float
     unit: str | None
     shipment_ids: list[str]
     shipped_dates: list[str]
+    route: str = strawberry.field(description="direct (our shipments) or onward (from via).")
+    via: strawberry.ID | None = strawberry.field(description="The customer that shipped it on.")
+    via_name: str | None
+    seed_quantity: JSON = strawberry.field(description="Seed lots' quantity in it, by seed unit.")
 
     @classmethod
     def of(cls, row: ConsigneeRow) -> Consignee:
@@ -141,6 +149,52 @@ class Consignee:
             unit=row.unit,
             shipment_ids=list(row.shipment_ids),
             shipped_dates=list(row.shipped_dates),
+            route=row.route,
+            via=strawberry.ID(row.via) if row.via is not None else None,
+            via_name=row.via_name,
+            seed_quantity=JSON(dict(row.seed_quantity)),
+        )
+
+
+@strawberry.type(description="What one consignee still holds of one affected lot.")
+class Holding:
+    holder: strawberry.ID
+    holder_name: str | None
+    lot_id: strawberry.ID
+    quantity: float = strawberry.field(description="received less shipped onward (may be < 0).")
+    unit: str | None
+    received: float | None
+    shipped_onward: float
+    negative: bool
+    seed_quantity: JSON
+
+    @classmethod
+    def of(cls, stock: HolderStock) -> Holding:
+        return cls(
+            holder=strawberry.ID(stock.holder),
+            holder_name=stock.holder_name,
+            lot_id=strawberry.ID(stock.lot_id),
+            quantity=stock.quantity,
+            unit=stock.unit,
+            received=stock.received,
+            shipped_onward=stock.shipped_onward,
+            negative=stock.negative,
+            seed_quantity=JSON(dict(stock.seed_quantity)),
+        )
+
+
+@strawberry.type(description="Seed quantity that cannot be attributed further, and why.")
+class SeedLoss:
+    node_id: strawberry.ID
+    seed_quantity: JSON
+    reason: str
+
+    @classmethod
+    def of(cls, loss: SeedLossView) -> SeedLoss:
+        return cls(
+            node_id=strawberry.ID(loss.node_id),
+            seed_quantity=JSON(dict(loss.seed_quantity)),
+            reason=loss.reason,
         )
 
 
@@ -171,6 +225,13 @@ class ImpactSummary:
     quantity_shipped: JSON = strawberry.field(description="Shipped quantity by unit of measure.")
     quantity_on_hand: JSON
     unaccounted_steps: int
+    quantity_in_distribution: JSON = strawberry.field(
+        description="What consignees still hold, by unit."
+    )
+    negative_stock: int
+    seed_balance: JSON = strawberry.field(
+        description="By seed unit: seed = distributed + on_hand + unaccounted."
+    )
 
 
 @strawberry.type(description="Recall impact of one or more seed lots.")
@@ -183,6 +244,8 @@ class ImpactResult:
     customers: list[ImpactCustomer]
     consignees: list[Consignee]
     unaccounted: list[Unaccounted]
+    stock_in_distribution: list[Holding]
+    seed_unaccounted: list[SeedLoss]
     summary: ImpactSummary
     max_depth: int | None
 
@@ -198,6 +261,8 @@ class ImpactResult:
             customers=[ImpactCustomer.of(c) for c in report.customers],
             consignees=[Consignee.of(r) for r in report.consignees],
             unaccounted=[Unaccounted.of(u) for u in report.unaccounted],
+            stock_in_distribution=[Holding.of(h) for h in report.stock_in_distribution],
+            seed_unaccounted=[SeedLoss.of(loss) for loss in report.seed_unaccounted],
             summary=ImpactSummary(
                 seed_lots=summary.seed_lots,
                 affected_lots=summary.affected_lots,
@@ -209,6 +274,9 @@ class ImpactResult:
                 quantity_shipped=JSON(dict(summary.quantity_shipped)),
                 quantity_on_hand=JSON(dict(summary.quantity_on_hand)),
                 unaccounted_steps=summary.unaccounted_steps,
+                quantity_in_distribution=JSON(dict(summary.quantity_in_distribution)),
+                negative_stock=summary.negative_stock,
+                seed_balance=JSON(dict(summary.seed_balance)),
             ),
             max_depth=report.max_depth,
         )

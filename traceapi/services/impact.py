@@ -3,10 +3,11 @@
 One forward reach from all seeds, one ``get_nodes`` for the reached lots, shipments and
 customers (the only nodes whose properties the answer shows or weighs), and two ``edge_rows_of``
 calls: the material edges (``CONSUMED_BY``, ``PRODUCED``, ``HAS_UNIT``, ``PACKED_IN``,
-``SHIPPED_IN``) *into* every reached node other than a customer (which also holds those edges
-*out of* reached lots, steps, units and containers, except past ``max_depth``), and the
-``DELIVERED_TO`` / ``SHIPPED_FROM`` edges out of reached shipments. ``recall_impact`` builds
-the whole answer from them; ``recall_consignees`` only the consignee rows (the recall CSV).
+``SHIPPED_IN``, ``SUPPLIED``) *into* every reached node other than a customer (which also holds
+those edges *out of* reached lots, steps, units and containers, except past ``max_depth``), and
+the ``DELIVERED_TO`` / ``SHIPPED_FROM`` edges out of reached shipments. The whole answer also
+reads the ``OF`` edges and materials of lots not marked finished. ``recall_impact`` builds the
+whole answer; ``recall_consignees`` only the consignee rows (the recall CSV).
 
 Answers are built without validating again (``NodeView.trusted`` and friends): every value in
 them comes from validated nodes and edges or is computed here with the field's type. Lists are
@@ -15,13 +16,27 @@ sorted once, and answers come out in a defined order whatever order a store retu
 Conventions (see docs/performance.md and the docstrings below):
 - Lots are recalled whole: a shipment's affected quantity is what it carried of affected lots
   (a lot's ``SHIPPED_IN`` quantity, one per serialised unit, a container's affected content).
-  ``seed_equivalent`` weighs those quantities by quantity share.
-- Stock on hand is the lot's ``on_hand`` property when recorded; otherwise it is derived as the
-  lot's ``quantity`` (or what its steps produced) minus what left it: consumed by steps, shipped,
-  packed into containers that shipped, and its units that left. Lots at ``max_depth`` (whose
-  outgoing edges were not walked) get no derived figure.
-- Tiers: a shipment with no ``SHIPPED_FROM`` edge and no ``origin`` naming a customer is ours;
-  its consignees are tier 1. A shipment from a customer of tier t delivers to tier t + 1.
+  The lot of a reached serialised unit is an affected lot even when the trace reached only the
+  unit, so every consignee row names a listed lot.
+- Finished lots: marked so (``lot_type``, or the material's ``material_type``), or produced,
+  never consumed and shipped, whatever loaded them (``finished_because`` says which).
+- Seed quantity (``traceapi/services/seed_flow.py``, the rule's one home): how much of the seed
+  lots, in each seed's own unit, is in every lot, shipment, consignee row and stock figure,
+  propagated through same-unit ratios; ``summary.seed_balance`` adds it up (distributed + on
+  hand + unaccounted = seed) and ``seed_unaccounted`` says where and why the rest is not
+  attributed. ``quantity_share`` and ``seed_equivalent`` are the older concentration figures
+  (a step's inputs weighed by quantity), kept for existing readers.
+- Stock per holder. Ours (``stock_on_hand``, ``holder: us``): the lot's ``on_hand`` property
+  when recorded; otherwise what it held (``quantity``, else produced plus received) less what
+  steps consumed and *we* shipped (the lot, its units, containers holding them), in the lot's
+  unit. Each consignee's (``stock_in_distribution``): what it received less what it shipped
+  onward. A figure below zero is kept and flagged ``negative``; outflows in a unit that cannot
+  be reconciled are named (``units_unreconciled``). Lots at ``max_depth`` (whose outgoing edges
+  were not walked) get no derived figure.
+- Tiers are per route (one consignee row per customer, lot, unit and origin): our own shipments
+  (no ``SHIPPED_FROM`` edge, no ``origin`` naming a customer) are tier 1, ``route: direct``; a
+  shipment from a customer that holds the lot at tier t is tier t + 1, ``route: onward``,
+  ``via`` that customer. A customer's own ``tier`` is its lowest route's; ``tiers`` lists all.
 - ``summary.quantity_shipped`` counts our own shipments only, so onward shipments of the same
   product are not counted twice.
 """
@@ -29,6 +44,7 @@ Conventions (see docs/performance.md and the docstrings below):
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -39,15 +55,25 @@ from traceapi.domain.model import EdgeType, LotType, Node, NodeKind
 from traceapi.domain.results import (
     ConsigneeRow,
     CustomerImpact,
+    HolderStock,
     ImpactReport,
     ImpactSummary,
     NodeView,
+    SeedLossView,
     UnaccountedStep,
 )
+from traceapi.domain.units import canonical_unit, same_unit
 from traceapi.errors import InvalidInput
 from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
 from traceapi.services.quantity_share import propagate_shares
+from traceapi.services.seed_flow import (
+    LotFlows,
+    Outflow,
+    SeedFlow,
+    propagate_seed,
+    seed_amounts,
+)
 from traceapi.services.trace import node_cap
 from traceapi.store.base import Direction, EdgeRow, GraphStore
 
@@ -58,6 +84,8 @@ _PACKED_IN = EdgeType.PACKED_IN
 _SHIPPED_IN = EdgeType.SHIPPED_IN
 _DELIVERED_TO = EdgeType.DELIVERED_TO
 _SHIPPED_FROM = EdgeType.SHIPPED_FROM
+_SUPPLIED = EdgeType.SUPPLIED
+_OF = EdgeType.OF
 _LOT = NodeKind.LOT
 _SHIPMENT = NodeKind.SHIPMENT
 _CUSTOMER = NodeKind.CUSTOMER
@@ -65,9 +93,9 @@ _CUSTOMER = NodeKind.CUSTOMER
 SHARE_EDGES = frozenset({_CONSUMED_BY, _PRODUCED, _PACKED_IN, _HAS_UNIT})
 """Edges that carry material into a node, and so weigh in its quantity share."""
 
-_MATERIAL_EDGES = SHARE_EDGES | {_SHIPPED_IN}
-"""The flow edges the answer weighs. ``SUPPLIED`` edges carry nothing it counts, and deliveries
-come from the reached shipments' outgoing edges, so neither is fetched."""
+_MATERIAL_EDGES = SHARE_EDGES | {_SHIPPED_IN, _SUPPLIED}
+"""The flow edges the answer weighs (``SUPPLIED``: what a lot was received as). Deliveries come
+from the reached shipments' outgoing edges, so they are not fetched here."""
 
 _SHIPMENT_OUT = frozenset({_DELIVERED_TO, _SHIPPED_FROM})
 
@@ -84,6 +112,8 @@ CONSIGNEE_COLUMNS = [
     "region",
     "customer_type",
     "tier",
+    "route",
+    "via",
     "lot_id",
     "quantity",
     "unit",
@@ -115,6 +145,8 @@ class _Found:
     """``SHIPPED_IN`` edges from reached carriers, by shipment."""
     out_of: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
     """Material edges out of reached nodes."""
+    received: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
+    """``SUPPLIED`` edges into each reached lot: its receipts."""
     unit_lot: dict[str, str] = field(default_factory=dict)
 
     def index(self, edges: Iterable[EdgeRow]) -> None:
@@ -129,6 +161,9 @@ class _Found:
                     shipped_in[edge.target].append(edge)
                     out_of[source].append(edge)
                 continue
+            if edge_type is _SUPPLIED:
+                self.received[edge.target].append(edge)
+                continue
             target = edge.target
             into[target].append(edge)
             if edge_type is _HAS_UNIT:
@@ -139,7 +174,7 @@ class _Found:
     def lot_unit(self, lot_id: str) -> str | None:
         node = self.nodes.get(lot_id)
         unit = node.props.get("unit") if node is not None else None
-        return unit if isinstance(unit, str) else None
+        return canonical_unit(unit) if isinstance(unit, str) else None
 
 
 def recall_impact(
@@ -151,7 +186,7 @@ def recall_impact(
 ) -> ImpactReport:
     """What a recall of ``lot_ids`` touches, with quantities, stock and tiered consignees."""
     with collector_paused():
-        return _report(_affected(store, lot_ids, max_depth, max_nodes))
+        return _report(store, _affected(store, lot_ids, max_depth, max_nodes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +216,7 @@ def recall_consignees(
 
 def _consignee_list(affected: _Affected) -> ConsigneeList:
     found, shipments = affected.found, affected.shipments
-    _, rows = _customers(found, shipments, affected.shares)
+    _, rows = _customers(affected)
     lots = sum(1 for i, k in found.kind.items() if k == _LOT and i in found.nodes)
     customers = len({c for shipment in shipments for c in shipment.recipients})
     return ConsigneeList(rows=rows, reached=lots + len(shipments) + customers)
@@ -197,6 +232,8 @@ class _Affected:
     shares: dict[str, float]
     shipments: list[_Shipment]
     max_depth: int | None
+    lot_flows: dict[str, LotFlows]
+    flow: SeedFlow
 
 
 def _affected(
@@ -235,26 +272,130 @@ def _affected(
                 delivered[edge.source].add(edge.target)
 
     shares = propagate_shares(ids, found.into, seeds=seeds)
+    for lot_id in _lots_of_units(store, found):
+        shares[lot_id] = 0.0
     shipments = _shipments(store, found, shipment_ids, delivered, origin_edges)
+    lot_flows, step_outputs = _flows(found, shipments)
+    ours = {s.id for s in shipments if s.origin is None}
+    flow = propagate_seed(
+        ids,
+        seed_amounts(seeds, lot_flows),
+        lot_flows,
+        step_outputs,
+        shipments=ours,
+        frontier=found.frontier,
+    )
     return _Affected(
-        seeds=seeds, found=found, shares=shares, shipments=shipments, max_depth=max_depth
+        seeds=seeds,
+        found=found,
+        shares=shares,
+        shipments=shipments,
+        max_depth=max_depth,
+        lot_flows=lot_flows,
+        flow=flow,
     )
 
 
-def _report(affected: _Affected) -> ImpactReport:
+def _lots_of_units(store: GraphStore, found: _Found) -> list[str]:
+    """The lots of reached serialised units that the trace itself did not reach (a unit made
+    by a step, whose lot an earlier document named): affected through their units, so they join
+    the affected lots, and every consignee row names a listed lot. Their other edges were not
+    walked: they count as at the depth bound."""
+    kind, depth = found.kind, found.depth
+    missing = sorted(
+        {lot for unit, lot in found.unit_lot.items() if unit in depth and lot not in depth}
+    )
+    if not missing:
+        return []
+    fetched = store.get_nodes(missing)
+    added = []
+    for unit, lot in found.unit_lot.items():
+        node = fetched.get(lot)
+        if unit not in depth or node is None or node.kind is not _LOT:
+            continue
+        if lot not in depth or depth[unit] < depth[lot]:
+            depth[lot] = depth[unit]
+        if lot not in kind:
+            kind[lot] = _LOT
+            found.nodes[lot] = node
+            found.frontier.add(lot)
+            added.append(lot)
+    return added
+
+
+def _flows(
+    found: _Found, shipments: list[_Shipment]
+) -> tuple[dict[str, LotFlows], dict[str, list[Outflow]]]:
+    """What each reached lot held and what left it by our hand (consumed by steps, shipped by
+    us: the lot, its units, containers holding them), and each reached step's outputs."""
+    ours: defaultdict[str, list[Outflow]] = defaultdict(list)
+    for shipment in shipments:
+        if shipment.origin is None:
+            for (lot, unit), qty in shipment.portions.items():
+                ours[lot].append(Outflow(shipment.id, qty, unit))
+    lots: dict[str, LotFlows] = {}
+    steps: dict[str, list[Outflow]] = {}
+    for node_id, kind in found.kind.items():
+        if kind is NodeKind.PROCESS_STEP:
+            steps[node_id] = [
+                Outflow(e.target, e.qty, e.unit)
+                for e in found.out_of.get(node_id, ())
+                if e.type is _PRODUCED
+            ]
+            continue
+        if kind != _LOT or node_id not in found.nodes:
+            continue
+        unit = found.lot_unit(node_id)
+        base, unit = _base(found, node_id, unit)
+        outflows = [
+            Outflow(e.target, e.qty, e.unit)
+            for e in found.out_of.get(node_id, ())
+            if e.type is _CONSUMED_BY
+        ]
+        outflows += ours.get(node_id, ())
+        if unit is None:
+            unit = next((canonical_unit(o.unit) for o in outflows if o.unit), None)
+        lots[node_id] = LotFlows(base, unit, outflows)
+    return lots, steps
+
+
+def _base(found: _Found, lot_id: str, unit: str | None) -> tuple[float | None, str | None]:
+    """What a lot held, and its unit: its recorded ``quantity``, else what steps produced of it
+    plus what it was received as (all quantified, in one unit); None when not known."""
+    quantity = found.nodes[lot_id].props.get("quantity")
+    if isinstance(quantity, int | float) and not isinstance(quantity, bool):
+        return float(quantity), unit
+    inflows = [e for e in found.into.get(lot_id, ()) if e.type is _PRODUCED]
+    inflows += found.received.get(lot_id, ())
+    if not inflows or any(e.qty is None for e in inflows):
+        return None, unit
+    first = unit or next((canonical_unit(e.unit) for e in inflows if e.unit), None)
+    if not all(e.unit is None or first is None or same_unit(e.unit, first) for e in inflows):
+        return None, unit
+    return sum(e.qty or 0.0 for e in inflows), first
+
+
+def _report(store: GraphStore, affected: _Affected) -> ImpactReport:
     """The whole impact answer."""
     found, shares, shipments = affected.found, affected.shares, affected.shipments
-    seeds = affected.seeds
+    seeds, flow = affected.seeds, affected.flow
     nodes, kind, depth = found.nodes, found.kind, found.depth
+    content = flow.content
     lots = [
-        NodeView.trusted(nodes[i], depth=depth[i], quantity_share=shares[i])
+        NodeView.trusted(
+            nodes[i],
+            depth=depth[i],
+            quantity_share=shares[i],
+            figures={"seed_quantity": content[i]} if i in content else None,
+        )
         for i in _by_depth_then_id([i for i, k in kind.items() if k == _LOT and i in nodes], depth)
     ]
-    shipment_views = _shipment_views(found, shipments, shares)
-    customers, consignees = _customers(found, shipments, shares)
-    stock, on_hand = _stock_on_hand(found, lots)
+    shipment_views = _shipment_views(found, shipments, shares, affected)
+    customers, consignees = _customers(affected)
+    stock, on_hand = _stock_on_hand(affected, lots)
+    in_distribution = _stock_in_distribution(affected)
     unaccounted = _unaccounted_steps(found, shares)
-    finished = [lot for lot in lots if nodes[lot.id].props.get("lot_type") == _FINISHED]
+    finished = _finished(store, found, lots, shipments)
 
     by_tier: dict[str, int] = defaultdict(int)
     for customer in customers:
@@ -264,6 +405,21 @@ def _report(affected: _Affected) -> ImpactReport:
         if shipment.origin is None:
             for unit, qty in shipment.quantities.items():
                 shipped[unit] += qty
+    held: dict[str, float] = defaultdict(float)
+    for holding in in_distribution:
+        held[holding.unit or UNSPECIFIED_UNIT] += holding.quantity
+    negative = sum(1 for v in stock if v.model_extra and v.model_extra.get("negative"))
+    negative += sum(1 for h in in_distribution if h.negative)
+    on_hand_seed, lost = flow.total("on_hand"), flow.total("unaccounted")
+    balance = {
+        unit: {
+            "seed": qty,
+            "distributed": flow.distributed.get(unit, 0.0),
+            "on_hand": on_hand_seed.get(unit, 0.0),
+            "unaccounted": lost.get(unit, 0.0),
+        }
+        for unit, qty in sorted(flow.seed.items())
+    }
 
     return ImpactReport.model_construct(
         seed_lots=[
@@ -277,6 +433,11 @@ def _report(affected: _Affected) -> ImpactReport:
         customers=customers,
         unaccounted=unaccounted,
         consignees=consignees,
+        stock_in_distribution=in_distribution,
+        seed_unaccounted=[
+            SeedLossView(node_id=loss.node, seed_quantity=loss.amount, reason=loss.reason)
+            for loss in sorted(flow.losses, key=lambda x: (depth.get(x.node, 0), x.node, x.reason))
+        ],
         summary=ImpactSummary(
             seed_lots=len(seeds),
             affected_lots=len(lots),
@@ -288,9 +449,59 @@ def _report(affected: _Affected) -> ImpactReport:
             quantity_shipped=dict(shipped),
             quantity_on_hand=on_hand,
             unaccounted_steps=len(unaccounted),
+            quantity_in_distribution=dict(held),
+            negative_stock=negative,
+            seed_balance=balance,
         ),
         max_depth=affected.max_depth,
     )
+
+
+_FINISHED_MARKS = ("lot_type", "material_type")
+
+
+def _finished(
+    store: GraphStore, found: _Found, lots: list[NodeView], shipments: list[_Shipment]
+) -> list[NodeView]:
+    """Affected lots that are finished product, whatever loaded them: marked so (``lot_type``,
+    or their material's ``material_type``, ``finished``), or produced, never consumed, and
+    shipped (the lot, its units or a container holding them). Each says why."""
+    nodes, into, out_of = found.nodes, found.into, found.out_of
+    shipped = {lot for s in shipments for lot, _ in s.portions}
+    material_of: dict[str, str] = {}
+    for lot in lots:
+        material = nodes[lot.id].props.get("material")
+        if isinstance(material, str):
+            material_of[lot.id] = material
+    unmarked = [v.id for v in lots if nodes[v.id].props.get("lot_type") != _FINISHED]
+    without = [i for i in unmarked if i not in material_of]
+    if without:
+        for edge in store.edge_rows_of(without, side="out", types=frozenset({_OF})):
+            if found.kind.get(edge.source) == _LOT:
+                material_of.setdefault(edge.source, edge.target)
+    wanted = sorted({material_of[i] for i in unmarked if i in material_of})
+    materials = store.get_nodes(wanted) if wanted else {}
+    finished_materials = {
+        m for m, node in materials.items() if node.props.get("material_type") == _FINISHED
+    }
+    result = []
+    for lot in lots:
+        lot_id = lot.id
+        if nodes[lot_id].props.get("lot_type") == _FINISHED:
+            why = "lot_type"
+        elif material_of.get(lot_id) in finished_materials:
+            why = "material"
+        elif (
+            lot_id not in found.frontier
+            and lot_id in shipped
+            and any(e.type is _PRODUCED for e in into.get(lot_id, ()))
+            and not any(e.type is _CONSUMED_BY for e in out_of.get(lot_id, ()))
+        ):
+            why = "produced, shipped, never consumed"
+        else:
+            continue
+        result.append(lot.trusted_update({"finished_because": why}))
+    return result
 
 
 def _by_depth_then_id(ids: list[str], depth: dict[str, int]) -> list[str]:
@@ -403,9 +614,10 @@ def _portions(
 
 
 def _shipment_views(
-    found: _Found, shipments: list[_Shipment], shares: dict[str, float]
+    found: _Found, shipments: list[_Shipment], shares: dict[str, float], affected: _Affected
 ) -> list[NodeView]:
-    """Each shipment with what it carried: quantities, lots, consignees and seed equivalent."""
+    """Each shipment with what it carried: quantities, lots, consignees, the share-weighted
+    ``seed_equivalent`` and the ``seed_quantity`` (of the seed lots, in their units) it holds."""
     depth, nodes = found.depth, found.nodes
     views = []
     for shipment in shipments:
@@ -417,6 +629,7 @@ def _shipment_views(
             "lots": [lot for lot, _ in portions] if len(portions) == 1 else _lots_in(portions),
             "customers": shipment.recipients,
             "seed_equivalent": seed_equivalent,
+            "seed_quantity": _seed_in(affected, portions.items()),
         }
         share = None
         if len(quantities) == 1:
@@ -439,165 +652,188 @@ def _shipment_views(
     return views
 
 
+def _seed_in(
+    affected: _Affected, portions: Iterable[tuple[tuple[str, str | None], float]]
+) -> dict[str, float]:
+    """The seed quantity in these portions of lots: each lot's seed per unit of the lot times
+    the quantity, where the portion is in the lot's unit (other units cannot be weighed)."""
+    out: dict[str, float] = {}
+    per_unit, lot_flows = affected.flow.per_lot_unit, affected.lot_flows
+    for (lot, unit), qty in portions:
+        concentration = per_unit.get(lot)
+        flows = lot_flows.get(lot)
+        if not concentration or flows is None or not flows.matches(unit):
+            continue
+        for seed_unit, per in concentration.items():
+            out[seed_unit] = out.get(seed_unit, 0.0) + per * qty
+    return out
+
+
 def _lots_in(portions: dict[tuple[str, str | None], float]) -> list[str]:
     return sorted({lot for lot, _ in portions})
 
 
 # -- customers -------------------------------------------------------------------------------
 
+_RowKey = tuple[str, str, str | None, str | None]
+"""(customer, lot, unit, origin): one consignee row; origin None for our own shipments."""
 
-def _tiers(shipments: list[_Shipment]) -> dict[str, int]:
-    """Tier of every consignee: 1 from our shipments, origin's tier + 1 from onward ones.
 
-    The lowest tier any route gives (customers met only through a loop of onward shipments
-    start at 2, the smallest id first), found level by level from the lowest.
-    """
-    received = {c for s in shipments for c in s.recipients}
-    tier: dict[str, int] = {}
-    onward: dict[str, list[str]] = {}
-    """Origin -> the consignees of its onward shipments."""
+def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
+    """The tier of every route a consignee got a lot by: 1 from our shipments; from an onward
+    shipment, one more than the tier at which its origin holds that lot (lowest over routes).
+
+    An origin that got the lot by no reached shipment (data we do not have) counts at its
+    lowest tier for any lot, or 1 when it got nothing from us either. Settled lowest tier
+    first, so loops of onward shipments end."""
+    rows_from: defaultdict[tuple[str, str], list[_RowKey]] = defaultdict(list)
+    heap: list[tuple[int, _RowKey]] = []
+    pending: set[_RowKey] = set()
     for shipment in shipments:
-        origin, recipients = shipment.origin, shipment.recipients
-        if origin is None or origin not in received:
-            start = 1 if origin is None else 2  # 2: from a customer we have no delivery to
-            for customer in recipients:
-                tier[customer] = min(start, tier.get(customer, start))
-        if origin is not None and recipients:
-            onward.setdefault(origin, []).extend(recipients)
-    _settle_tiers(tier, onward, dict(tier))
-    while stranded := sorted(received - tier.keys()):
-        tier[stranded[0]] = 2  # only reachable through a loop of onward shipments
-        _settle_tiers(tier, onward, {stranded[0]: 2})
+        origin = shipment.origin
+        for customer in shipment.recipients:
+            for lot, unit in shipment.portions:
+                key = (customer, lot, unit, origin)
+                if key in pending:
+                    continue
+                pending.add(key)
+                if origin is None:
+                    heap.append((1, key))
+                else:
+                    rows_from[(origin, lot)].append(key)
+    heapq.heapify(heap)
+    tier: dict[_RowKey, int] = {}
+    holds: dict[tuple[str, str], int] = {}
+    """(customer, lot) -> its lowest tier for the lot."""
+    lowest: dict[str, int] = {}
+    while pending:
+        if not heap:
+            stranded = min(
+                pending,
+                key=lambda k: (lowest.get(k[3] or "", 1) + 1, k[0], k[1], k[2] or "", k[3] or ""),
+            )
+            heap.append((lowest.get(stranded[3] or "", 1) + 1, stranded))
+        level, key = heapq.heappop(heap)
+        if key in tier:
+            continue
+        tier[key] = level
+        pending.discard(key)
+        held = (key[0], key[1])
+        if level < holds.get(held, level + 1):
+            holds[held] = level
+            lowest[key[0]] = min(level, lowest.get(key[0], level))
+            for onward in rows_from.get(held, ()):
+                if onward not in tier:
+                    heapq.heappush(heap, (level + 1, onward))
     return tier
 
 
-def _settle_tiers(tier: dict[str, int], onward: dict[str, list[str]], new: dict[str, int]) -> None:
-    """Lowers tiers along onward shipments from the customers in ``new`` (theirs just set)."""
-    levels: dict[int, list[str]] = {}
-    for customer, level in new.items():
-        levels.setdefault(level, []).append(customer)
-    level = min(levels, default=0)
-    while levels:
-        for origin in levels.pop(level, ()):
-            if tier[origin] != level:
-                continue  # lowered since: settled from its lower level
-            for customer in onward.get(origin, ()):
-                if level + 1 < tier.get(customer, level + 2):
-                    tier[customer] = level + 1
-                    levels.setdefault(level + 1, []).append(customer)
-        level += 1
-
-
 @dataclass(slots=True)
-class _Consignee:
-    """What the affected shipments delivered to one customer, summed in shipment order."""
-
-    quantities: dict[str, float]
-    seed_equivalent: float
-    shipments: list[str]
-    per_lot: dict[tuple[str, str | None], float]
-    """Quantity by (lot id, unit): one consignee row each."""
-    lot_shipments: dict[str, set[str]]
+class _Row:
+    quantity: float = 0.0
+    shipments: list[str] = field(default_factory=list)
 
 
-def _consignee(received: list[_Shipment], shares: dict[str, float]) -> _Consignee:
-    """Sums what ``received`` (one customer's shipments, in shipment order) carried."""
-    quantities: dict[str, float] = {}
-    seed_equivalent = 0.0
-    per_lot: dict[tuple[str, str | None], float] = {}
-    lot_shipments: dict[str, set[str]] = {}
-    for shipment in received:
-        shipment_id = shipment.id
-        for key, qty in shipment.portions.items():
-            lot, unit = key
-            measure = unit or UNSPECIFIED_UNIT
-            quantities[measure] = quantities.get(measure, 0.0) + qty
-            seed_equivalent += qty * shares.get(lot, 0.0)
-            per_lot[key] = per_lot.get(key, 0.0) + qty
-            carried_by = lot_shipments.get(lot)
-            if carried_by is None:
-                lot_shipments[lot] = {shipment_id}
-            else:
-                carried_by.add(shipment_id)
-    return _Consignee(
-        quantities=quantities,
-        seed_equivalent=seed_equivalent,
-        shipments=[shipment.id for shipment in received],
-        per_lot=per_lot,
-        lot_shipments=lot_shipments,
-    )
-
-
-def _customers(
-    found: _Found, shipments: list[_Shipment], shares: dict[str, float]
-) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
-    """Consignees by tier, then id, and their rows (by lot) in the same order."""
-    tier = _tiers(shipments)
-    received: dict[str, list[_Shipment]] = {}
+def _customers(affected: _Affected) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
+    """Consignees by tier, then id, and their rows (by lot, then route) in the same order."""
+    found, shipments = affected.found, affected.shipments
+    shares = affected.shares
+    tier = _row_tiers(shipments)
+    rows_of: dict[str, dict[_RowKey, _Row]] = {}
+    got: dict[str, list[_Shipment]] = {}
     for shipment in shipments:
         for customer_id in shipment.recipients:
-            got = received.get(customer_id)
-            if got is None:
-                received[customer_id] = [shipment]
-            else:
-                got.append(shipment)
+            got.setdefault(customer_id, []).append(shipment)
+            rows = rows_of.setdefault(customer_id, {})
+            for (lot, unit), qty in shipment.portions.items():
+                key = (customer_id, lot, unit, shipment.origin)
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _Row()
+                row.quantity += qty
+                if shipment.id not in row.shipments:
+                    row.shipments.append(shipment.id)
+    customer_tier = {c: min(tier[k] for k in rows) for c, rows in rows_of.items() if rows}
+    for customer_id, received in got.items():  # shipments that carried nothing affected
+        if customer_id not in customer_tier:
+            direct = any(s.origin is None for s in received)
+            customer_tier[customer_id] = 1 if direct else 2
 
     dates_of = {s.id: s.shipped_at for s in shipments}
     customers: list[CustomerImpact] = []
-    rows: list[ConsigneeRow] = []
+    consignees: list[ConsigneeRow] = []
     make_row = ConsigneeRow.trusted
-    for customer_id in sorted(received, key=lambda c: (tier.get(c, 1), c)):
-        consignee = _consignee(received[customer_id], shares)
+    for customer_id in sorted(got, key=lambda c: (customer_tier[c], c)):
+        received = got[customer_id]
         node = found.nodes[customer_id]
-        customer_tier = tier.get(customer_id, 1)
-        by_unit = consignee.quantities
-        single = next(iter(by_unit.items())) if len(by_unit) == 1 else None
+        quantities: dict[str, float] = {}
+        seed_equivalent = 0.0
+        lots: set[str] = set()
+        for shipment in received:
+            for (lot, unit), qty in shipment.portions.items():
+                measure = unit or UNSPECIFIED_UNIT
+                quantities[measure] = quantities.get(measure, 0.0) + qty
+                seed_equivalent += qty * shares.get(lot, 0.0)
+                lots.add(lot)
+        rows = rows_of.get(customer_id, {})
+        single = next(iter(quantities.items())) if len(quantities) == 1 else None
         customers.append(
             CustomerImpact.trusted_customer(
                 node,
                 depth=found.depth[customer_id],
-                tier=customer_tier,
+                tier=customer_tier[customer_id],
                 quantity=single[1] if single else 0.0,
                 unit=single[0] if single else None,
-                lots=sorted(consignee.lot_shipments),
-                shipments=sorted(consignee.shipments),
-                figures={"quantities": by_unit, "seed_equivalent": consignee.seed_equivalent},
+                lots=sorted(lots),
+                shipments=sorted(s.id for s in received),
+                figures={
+                    "quantities": quantities,
+                    "seed_equivalent": seed_equivalent,
+                    "seed_quantity": _seed_in(
+                        affected, [((k[1], k[2]), r.quantity) for k, r in rows.items()]
+                    ),
+                    "tiers": sorted({tier[k] for k in rows}),
+                    "via": sorted({k[3] for k in rows if k[3] is not None}),
+                },
             )
         )
         props = node.props
         name, address = node.name, _text(props.get("address"))
         region, customer_type = _text(props.get("region")), _text(props.get("customer_type"))
-        per_lot, lot_shipments = consignee.per_lot, consignee.lot_shipments
-        keys = sorted(per_lot, key=_lot_then_unit) if len(per_lot) > 1 else per_lot
-        for lot, unit in keys:
-            carried_by = lot_shipments[lot]
-            if len(carried_by) == 1:
-                shipment_ids = [*carried_by]
+        for key in sorted(rows, key=_row_order):
+            _, lot, unit, via = key
+            row = rows[key]
+            if len(row.shipments) == 1:
+                shipment_ids = row.shipments
                 date = dates_of[shipment_ids[0]]
                 dates = [date] if date else []
             else:
-                shipment_ids = sorted(carried_by)
+                shipment_ids = sorted(row.shipments)
                 dates = sorted({d for i in shipment_ids if (d := dates_of[i])})
-            rows.append(
+            via_node = found.nodes.get(via) if via is not None else None
+            consignees.append(
                 make_row(
                     customer_id,
                     name,
                     address,
                     region,
                     customer_type,
-                    customer_tier,
+                    tier[key],
                     lot,
-                    per_lot[(lot, unit)],
+                    row.quantity,
                     unit,
                     shipment_ids,
                     dates,
+                    via,
+                    via_node.name if via_node is not None else None,
+                    _seed_in(affected, [((lot, unit), row.quantity)]),
                 )
             )
-    return customers, rows
+    return customers, consignees
 
 
-def _lot_then_unit(key: tuple[str, str | None]) -> tuple[str, str]:
-    return (key[0], key[1] or "")
+def _row_order(key: _RowKey) -> tuple[str, str, str]:
+    return (key[1], key[2] or "", key[3] or "")
 
 
 _CSV_ORDER = attrgetter("tier", "customer_id", "lot_id")
@@ -618,6 +854,8 @@ def consignee_csv(report: ImpactReport | ConsigneeList) -> str:
                 row.region or "",
                 row.customer_type or "",
                 row.tier,
+                row.route,
+                row.via or "",
                 row.lot_id,
                 f"{row.quantity:g}",
                 row.unit or "",
@@ -632,74 +870,83 @@ def consignee_csv(report: ImpactReport | ConsigneeList) -> str:
 # -- stock and mass balance ------------------------------------------------------------------
 
 
-def _stock_on_hand(found: _Found, lots: list[NodeView]) -> tuple[list[NodeView], dict[str, float]]:
-    """Affected lots with stock left (recorded ``on_hand``, else produced minus what left),
-    and the total on hand by unit of measure."""
-    left_memo: dict[str, bool] = {}
+def _stock_on_hand(
+    affected: _Affected, lots: list[NodeView]
+) -> tuple[list[NodeView], dict[str, float]]:
+    """What we still hold of each affected lot (recorded ``on_hand``, else what it held less
+    what steps consumed and we shipped), and the total by unit. Lots at ``max_depth`` and lots
+    whose quantity nobody recorded get no derived figure; a figure below zero is kept and
+    flagged ``negative``; outflows in a unit that cannot be reconciled with the lot's are named
+    in ``units_unreconciled`` (the figure leaves them out)."""
+    found, lot_flows, seed_on_hand = affected.found, affected.lot_flows, affected.flow.on_hand
     stock: list[NodeView] = []
     by_unit: defaultdict[str, float] = defaultdict(float)
     for lot in lots:
         props = found.nodes[lot.id].props
+        flows = lot_flows.get(lot.id)
+        unit = flows.unit if flows is not None else found.lot_unit(lot.id)
+        figures: dict[str, object] = {"holder": "us", "on_hand_unit": unit or UNSPECIFIED_UNIT}
         recorded = props.get("on_hand")
-        if isinstance(recorded, int | float):
+        if isinstance(recorded, int | float) and not isinstance(recorded, bool):
             on_hand, source = float(recorded), "recorded"
+        elif flows is None or flows.base is None or lot.id in found.frontier:
+            continue
         else:
-            derived = _derived_on_hand(found, lot.id, left_memo)
-            if derived is None:
-                continue
-            on_hand, source = derived, "derived"
-        if on_hand > _EPSILON:
-            stock.append(lot.trusted_update({"on_hand": on_hand, "on_hand_source": source}))
-            by_unit[props.get("unit") or UNSPECIFIED_UNIT] += on_hand
+            same, other, _ = flows.split()
+            on_hand = flows.base - sum(o.qty or 0.0 for o in same)
+            source = "derived"
+            if other:
+                figures["units_unreconciled"] = sorted(
+                    {f"{o.target} ({o.unit or 'no unit'})" for o in other}
+                )
+        if abs(on_hand) <= _EPSILON and "units_unreconciled" not in figures:
+            continue
+        figures.update(on_hand=on_hand, on_hand_source=source)
+        if on_hand < -_EPSILON:
+            figures["negative"] = True
+        seed = seed_on_hand.get(lot.id)
+        if seed:
+            figures["seed_quantity_on_hand"] = seed
+        stock.append(lot.trusted_update(figures))
+        by_unit[unit or UNSPECIFIED_UNIT] += on_hand
     return stock, dict(by_unit)
 
 
-def _derived_on_hand(found: _Found, lot_id: str, left_memo: dict[str, bool]) -> float | None:
-    if lot_id in found.frontier:
-        return None
-    quantity = found.nodes[lot_id].props.get("quantity")
-    if not isinstance(quantity, int | float):
-        produced = [e.qty for e in found.into.get(lot_id, ()) if e.type is _PRODUCED]
-        if not produced or any(q is None for q in produced):
-            return None
-        quantity = sum(q for q in produced if q is not None)
-    gone = 0.0
-    for edge in found.out_of.get(lot_id, ()):
-        edge_type = edge.type
-        if edge_type is _CONSUMED_BY or edge_type is _SHIPPED_IN:
-            leaves = True
-        elif edge_type is _PACKED_IN:
-            leaves = _has_left(found, edge.target, left_memo, set())
-        elif edge_type is _HAS_UNIT:
-            if _has_left(found, edge.target, left_memo, set()):
-                gone += 1.0 if edge.qty is None else edge.qty
-            continue
-        else:
-            continue
-        if leaves:
-            if edge.qty is None:
-                return None
-            gone += edge.qty
-    return float(quantity) - gone
-
-
-def _has_left(found: _Found, item: str, memo: dict[str, bool], visiting: set[str]) -> bool:
-    """Whether a unit or container was shipped or consumed, itself or inside a container."""
-    if item in memo:
-        return memo[item]
-    if item in visiting or item in found.frontier:
-        return False
-    visiting.add(item)
-    left = False
-    for edge in found.out_of.get(item, ()):
-        if edge.type in (_SHIPPED_IN, _CONSUMED_BY) or (
-            edge.type is _PACKED_IN and _has_left(found, edge.target, memo, visiting)
-        ):
-            left = True
-            break
-    visiting.discard(item)
-    memo[item] = left
-    return left
+def _stock_in_distribution(affected: _Affected) -> list[HolderStock]:
+    """What each consignee still holds of each affected lot: what it received, less what it
+    shipped onward (same unit); below zero is kept and flagged ``negative``."""
+    found, shipments = affected.found, affected.shipments
+    received: dict[tuple[str, str, str | None], float] = {}
+    onward: dict[tuple[str, str, str | None], float] = {}
+    for shipment in shipments:
+        for (lot, unit), qty in shipment.portions.items():
+            for customer in shipment.recipients:
+                key = (customer, lot, unit)
+                received[key] = received.get(key, 0.0) + qty
+            if shipment.origin is not None:
+                key = (shipment.origin, lot, unit)
+                onward[key] = onward.get(key, 0.0) + qty
+    result = []
+    for key in sorted(received.keys() | onward.keys(), key=lambda k: (k[0], k[1], k[2] or "")):
+        holder, lot, unit = key
+        got = received.get(key)
+        left = onward.get(key, 0.0)
+        quantity = (got or 0.0) - left
+        node = found.nodes.get(holder)
+        result.append(
+            HolderStock(
+                holder=holder,
+                holder_name=node.name if node is not None else None,
+                lot_id=lot,
+                quantity=quantity,
+                unit=unit,
+                received=got,
+                shipped_onward=left,
+                negative=quantity < -_EPSILON,
+                seed_quantity=_seed_in(affected, [((lot, unit), quantity)]) if quantity > 0 else {},
+            )
+        )
+    return result
 
 
 def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[UnaccountedStep]:
