@@ -80,3 +80,18 @@ def test_graph_of_several_lots_needs_impact(loaded_demo: LoadedDemo) -> None:
     done = loaded_demo.run("graph", story.lot_id, story.finished_lots[0])
     assert done.returncode == 2, done.stderr  # InvalidInput
     assert "--direction impact" in done.stderr
+
+
+def test_demo_pictures_head_their_columns_in_order(loaded_demo: LoadedDemo) -> None:
+    """On the demo, where distributors ship on: columns read depth by depth, then deliveries
+    tier by tier (never "depth 9, depth 10, depth 9, depth 10")."""
+    from tests.unit.test_render_svg import _heading_key, _headings
+
+    lot = loaded_demo.stories.contaminated_resin.lot_id
+    for direction in ("where-used", "impact"):
+        done = loaded_demo.run("graph", lot, "--direction", direction)
+        assert done.returncode == 0, done.stderr
+        headings = _headings(ET.fromstring(done.stdout))
+        assert headings == sorted(headings, key=_heading_key), (direction, headings)
+        assert len(set(headings)) == len(headings), (direction, headings)
+        assert any(h.startswith("tier 2") for h in headings), (direction, headings)

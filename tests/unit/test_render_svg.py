@@ -155,7 +155,9 @@ def test_a_trace_draws_each_node_once_in_depth_columns_with_its_flow_edges(
 
     depth = {v.id: v.depth or 0 for v in views}
     sign = 1 if direction == "forward" else -1
-    columned = [i for i in drawn if i not in {v.id for v in report.suppliers}]
+    # suppliers stand left of what they supplied, deliveries in delivery order (tested below)
+    placed_apart = {v.id for v in (*report.suppliers, *report.shipments, *report.customers)}
+    columned = [i for i in drawn if i not in placed_apart]
     for a in columned:
         for b in columned:
             if depth[a] < depth[b]:
@@ -190,6 +192,44 @@ def test_a_trace_draws_each_node_once_in_depth_columns_with_its_flow_edges(
         for e in store.iter_edges()
         if e.type is EdgeType.ON and e.source in drawn and e.target in drawn
     }
+
+
+def _headings(root: ET.Element) -> list[str]:
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+    return [t for t in texts if re.fullmatch(r"(tier \S+ · )?depth \S+", t)]
+
+
+def _heading_key(heading: str) -> tuple[int, int]:
+    """(highest tier or 0, first depth) of a column heading such as "tier 1–2 · depth 5": a
+    column of deliveries stands where its highest tier puts it."""
+    tier = re.match(r"tier (\d+)(?:\u2013(\d+))?", heading)
+    depth = int(re.findall(r"depth (\d+)", heading)[0])
+    return (int(tier.group(2) or tier.group(1)), depth) if tier else (0, depth)
+
+
+def test_where_used_draws_onward_shipments_after_the_customer_who_sent_them(
+    store: EmbeddedStore,
+) -> None:
+    """SHP-2 holds FG-D as SHP-1 does (same depth), but the distributor sent it: the picture
+    must not show the plant shipping straight to the hospital."""
+    root = _parse(trace_svg(store, trace_forward(store, lot_id="RM-A")))
+    drawn = _nodes(root)
+    links = {(p.get("data-source"), p.get("data-target")): p for p in _links(root)}
+    assert "onward" in (links[("CUS-DIST", "SHP-2")].get("class") or "")
+    assert _x(drawn["FG-D"]) < _x(drawn["SHP-1"]) < _x(drawn["CUS-DIST"])
+    assert _x(drawn["CUS-DIST"]) < _x(drawn["SHP-2"]) < _x(drawn["CUS-HOSP"])
+    headings = _headings(root)
+    assert headings == sorted(headings, key=_heading_key)
+    assert "tier 2 · depth 5" in headings  # SHP-2: one tier on, as deep as SHP-1
+
+
+@pytest.mark.parametrize("lots", [["RM-A"], ["RM-A", ODD_ID]])
+def test_impact_columns_are_headed_in_order(store: EmbeddedStore, lots: list[str]) -> None:
+    root = _parse(impact_svg(store, recall_impact(store, lot_ids=lots)))
+    headings = _headings(root)
+    assert len(headings) >= 5
+    assert headings == sorted(headings, key=_heading_key)
+    assert len(set(headings)) == len(headings)  # never "depth 9, depth 10, depth 9, depth 10"
 
 
 def test_edges_across_columns_pass_between_boxes(store: EmbeddedStore) -> None:

@@ -1,14 +1,15 @@
 """What a picture shows: one box per node of an answer, its look, and the edges among the boxes.
 
-Reads the store once (one ``edges_of`` call for the drawn nodes); placing and drawing happen in
-``layout`` and ``svg``.
+Reads the store once for the drawn nodes (one ``edges_of`` call), and a where-used trace once
+more for who sent and received its shipments; placing and drawing happen in ``layout`` and
+``svg``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from traceapi.domain.model import FLOW_EDGE_TYPES, EdgeType
 from traceapi.domain.results import ImpactReport, NodeView, TraceReport
@@ -91,6 +92,10 @@ class Scene:
     links: list[Link]
     shares: bool = False
     """Whether lots are shaded by quantity share (impact)."""
+    tiers: dict[str, int] = field(default_factory=dict)
+    """Delivery tier of shipments and customers: 1 for ours, one more per customer shipping on.
+    Columns of deliveries are headed by tier and depth, since an onward shipment is as deep as
+    the first one (the lot is in both) yet drawn after the customer who sent it."""
 
 
 def trace_scene(
@@ -126,7 +131,9 @@ def trace_scene(
     ]
     heading = "where-from (upstream)" if backward else "where-used (downstream)"
     depth_note = f" · max depth {report.max_depth}" if report.max_depth is not None else ""
-    return _scene(
+    origin_of, delivered_by = _deliveries(store, [v.id for v in report.shipments])
+    _after_senders(layer, origin_of, delivered_by)
+    scene = _scene(
         store,
         title=f"{heading} of {report.lot.id}",
         subtitle=_counts(counts) + depth_note,
@@ -135,10 +142,12 @@ def trace_scene(
         seeds={seed},
         make_box=lambda view: _trace_box(view, seed=view.id == seed),
         side="out",
-        types=FLOW_EDGE_TYPES | {EdgeType.ON},
+        types=FLOW_EDGE_TYPES | {EdgeType.ON, EdgeType.SHIPPED_FROM},
         max_nodes=max_nodes,
         column_cap=column_cap,
     )
+    scene.tiers = _delivery_tiers([v.id for v in report.shipments], origin_of, delivered_by)
+    return scene
 
 
 def impact_scene(
@@ -162,7 +171,8 @@ def impact_scene(
     origin_of = {
         i: str(o) for i, v in shipments.items() if (o := _field(v, "origin_customer")) is not None
     }
-    _after_senders(layer, origin_of, {i: c.shipments for i, c in customers.items()})
+    delivered_by = {i: c.shipments for i, c in customers.items()}
+    _after_senders(layer, origin_of, delivered_by)
 
     def make_box(view: NodeView) -> Box:
         if view.id in lots:
@@ -198,6 +208,10 @@ def impact_scene(
         column_cap=column_cap,
     )
     scene.shares = True
+    scene.tiers = {
+        **_delivery_tiers(list(shipments), origin_of, delivered_by),
+        **{i: c.tier for i, c in customers.items()},
+    }
     return scene
 
 
@@ -282,6 +296,46 @@ def links_among(
                 if source != target and (source, target) not in links:
                     links[(source, target)] = Link(source, target, "via", via=hidden)
     return [links[key] for key in sorted(links)]
+
+
+def _deliveries(
+    store: GraphStore, shipment_ids: list[str]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Who sent each shipment on (shipment -> customer, for onward ones) and which shipments
+    reached each customer, from one ``edges_of`` call."""
+    origin_of: dict[str, str] = {}
+    delivered_by: dict[str, list[str]] = defaultdict(list)
+    if not shipment_ids:
+        return origin_of, delivered_by
+    types = frozenset({EdgeType.SHIPPED_FROM, EdgeType.DELIVERED_TO})
+    for edge in store.edges_of(shipment_ids, side="out", types=types):
+        if edge.type is EdgeType.SHIPPED_FROM:
+            origin_of.setdefault(edge.source, edge.target)
+        else:
+            delivered_by[edge.target].append(edge.source)
+    return origin_of, delivered_by
+
+
+def _delivery_tiers(
+    shipment_ids: Iterable[str], origin_of: dict[str, str], delivered_by: dict[str, list[str]]
+) -> dict[str, int]:
+    """Tier 1 for our own shipments and the customers they reach; a shipment a customer sends
+    on is one tier more than its sender, each customer at the lowest tier that reached it."""
+    tier: dict[str, int] = {s: 1 for s in shipment_ids if s not in origin_of}
+    for _ in range(len(origin_of) + 2):  # each round settles at least one more hop
+        changed = False
+        for customer, shipments in delivered_by.items():
+            reached = [tier[s] for s in shipments if s in tier]
+            if reached and tier.get(customer, 1 << 30) > min(reached):
+                tier[customer] = min(reached)
+                changed = True
+        for shipment, origin in origin_of.items():
+            if origin in tier and tier.get(shipment, 1 << 30) > tier[origin] + 1:
+                tier[shipment] = tier[origin] + 1
+                changed = True
+        if not changed:
+            break
+    return tier
 
 
 def _after_senders(

@@ -35,6 +35,11 @@ EDGE_LEGEND = {
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
+def _span(values: list[int]) -> str:
+    """``4`` or ``4–6`` for sorted values."""
+    return str(values[0]) if len(values) == 1 else f"{values[0]}\u2013{values[-1]}"
+
+
 def escape(text: object) -> str:
     """Text safe in XML content and in double-quoted attributes; characters XML cannot hold
     become U+FFFD."""
@@ -86,12 +91,15 @@ def draw(scene: Scene) -> str:
             column_of[node_id] = c
         depths = sorted({scene.boxes[i].depth for i in ids})
         if depths:
-            span = str(depths[0]) if len(depths) == 1 else f"{depths[0]}\u2013{depths[-1]}"
+            heading = f"depth {_span(depths)}"
+            tiers = sorted({scene.tiers[i] for i in ids if i in scene.tiers})
+            if tiers:
+                heading = f"tier {_span(tiers)} · {heading}"
             labels.append(
                 _text(
                     x + BOX_W / 2,
                     top - 12,
-                    f"depth {span}",
+                    heading,
                     size=11,
                     fill="#777777",
                     anchor="middle",
