@@ -9,6 +9,7 @@ from rich.table import Table
 
 from traceapi.cli.common import console, opened_store, print_json
 from traceapi.cli.groups import db_app
+from traceapi.cli.progress import working
 
 if TYPE_CHECKING:  # the check pulls in numpy; only `db check` should pay for that import
     from traceapi.services.quality import QualityReport
@@ -18,6 +19,8 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 def print_quality(report: QualityReport, *, examples: int = 3) -> None:
     """A short table of the findings with a few examples each, then the score."""
+    from traceapi.services.quality import percent  # loaded with the report, after numpy
+
     table = Table(
         title=f"data quality ({report.backend}: {report.nodes:,} nodes, {report.edges:,} edges)",
         title_justify="left",
@@ -42,7 +45,7 @@ def print_quality(report: QualityReport, *, examples: int = 3) -> None:
         console.print(table)
     else:
         console.print("no findings: every check passed")
-    parts = ", ".join(f"{name} {ratio:.0%}" for name, ratio in report.score_parts.items())
+    parts = ", ".join(f"{name} {percent(ratio)}" for name, ratio in report.score_parts.items())
     console.print(
         f"completeness score [bold]{report.score:.1f}[/] / 100" + (f" ({parts})" if parts else ""),
         highlight=False,
@@ -66,7 +69,7 @@ def check(
     """
     from traceapi.services.quality import check_quality
 
-    with opened_store() as store:
+    with opened_store() as store, working("checking data quality"):
         report = check_quality(store, tolerance=tolerance, examples=examples)
     if as_json:
         print_json(report)

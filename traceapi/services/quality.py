@@ -13,10 +13,19 @@ anything to check (an empty store scores 100):
 * ``mass_balance``: steps without a mass-balance gap / steps whose inputs and outputs share a unit
 * ``delivery``: shipments with a DELIVERED_TO edge / shipments
 * ``acyclic``: nodes on flow edges that lie on no cycle and no self-loop / nodes on flow edges
+
+A rework loop is planned, not an error: a step that consumes a lot and produces that same lot
+again (``L -CONSUMED_BY-> S -PRODUCED-> L``, whatever the step is called). Such loops are
+reported as ``rework_loops`` (info); ``cycles`` are the strongly connected components that
+remain without those ``PRODUCED`` edges, and only they (and self-loops) count against
+``acyclic``. Figures never round up to a clean result: ratios and the score are cut (floored)
+to their shown precision, so a store with an error finding never shows ``acyclic 100%`` or a
+score of 100 (``percent`` is how a ratio is written).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from array import array
 from typing import Any, Literal
@@ -71,7 +80,11 @@ class QualityReport(BaseModel):
 
 
 _CODES: dict[str, tuple[Severity, str]] = {
-    "cycles": ("error", "cycles over flow edges (strongly connected components > 1 node)"),
+    "cycles": (
+        "error",
+        "cycles over flow edges other than rework loops (strongly connected components > 1 node)",
+    ),
+    "rework_loops": ("info", "rework loops: a step that consumes a lot and produces it again"),
     "self_loops": ("error", "edges from a node to itself"),
     "shipped_lots_without_origin": ("error", "lots shipped but never produced or supplied"),
     "consumed_lots_without_origin": ("warning", "lots consumed but never produced or supplied"),
@@ -170,7 +183,9 @@ class _Check:
             edges["inputs"], edges["outputs"], edges["missing"]
         )
 
-        in_cycles = self._cycles(n, edges["src"], edges["dst"])
+        rework = self._rework(edges)
+        keep = ~rework
+        in_cycles = self._cycles(n, edges["src"][keep], edges["dst"][keep])
         on_flow = np.zeros(n, dtype=bool)
         on_flow[edges["src"]] = True
         on_flow[edges["dst"]] = True
@@ -187,8 +202,8 @@ class _Check:
             nodes=n,
             edges=edges["count"],
             lots=lots,
-            score=round(score, 1),
-            score_parts={k: round(v, 4) for k, v in score_parts.items()},
+            score=_cut(score, 1),
+            score_parts={k: _cut(v, 4) for k, v in score_parts.items()},
             findings=list(self.findings.items.values()),
             notes=self.notes,
             tolerance=self.tolerance,
@@ -199,6 +214,7 @@ class _Check:
         index = self.index
         ids = self.ids
         src, dst = array("i"), array("i")
+        consumed_pairs, produced_pairs, produced_at = array("q"), array("q"), array("q")
         has_origin = np.zeros(n, dtype=bool)
         consumed = np.zeros(n, dtype=bool)
         shipped = np.zeros(n, dtype=bool)
@@ -220,6 +236,11 @@ class _Check:
                 self.findings.add("self_loops", {"node": ids[s], "type": edge_type.value})
                 continue
             if edge_type in FLOW_EDGE_TYPES:
+                if edge_type is EdgeType.CONSUMED_BY:
+                    consumed_pairs.append(s * n + t)
+                elif edge_type is EdgeType.PRODUCED:
+                    produced_at.append(len(src))
+                    produced_pairs.append(t * n + s)  # (lot, step), as consumed_pairs are
                 src.append(s)
                 dst.append(t)
             if edge_type in origin_types:
@@ -258,7 +279,30 @@ class _Check:
             "missing": missing,
             "quantified": (with_qty, qty_edges),
             "count": count,
+            "consumed_pairs": np.frombuffer(consumed_pairs, dtype=np.int64),
+            "produced_pairs": np.frombuffer(produced_pairs, dtype=np.int64),
+            "produced_at": np.frombuffer(produced_at, dtype=np.int64),
         }
+
+    def _rework(self, edges: dict[str, Any]) -> np.ndarray:
+        """Marks the flow edges that close a rework loop (``S -PRODUCED-> L`` where ``L
+        -CONSUMED_BY-> S``) and reports each loop as ``rework_loops``."""
+        rework = np.zeros(len(edges["src"]), dtype=bool)
+        produced = edges["produced_pairs"]
+        if not produced.size or not edges["consumed_pairs"].size:
+            self.findings.add("rework_loops", count=0)
+            return rework
+        closing = np.isin(produced, edges["consumed_pairs"])
+        positions = edges["produced_at"][closing]
+        rework[positions] = True
+        self.findings.add("rework_loops", count=int(positions.size))
+        n = len(self.ids)
+        for pair in produced[closing][: self.findings.limit].tolist():
+            lot, step = divmod(int(pair), n)
+            self.findings.items["rework_loops"].examples.append(
+                {"id": self.ids[step], "lot": self.ids[lot]}
+            )
+        return rework
 
     def _examples_of(self, code: str, mask: np.ndarray) -> None:
         hits = np.flatnonzero(mask)
@@ -355,6 +399,19 @@ class _Check:
             self.findings.add("duplicate_events", count=int(recorded))
         except ValueError:
             self.notes.append(f"meta {DUPLICATE_EVENTS_META!r} holds {recorded!r}, not a count")
+
+
+def _cut(value: float, places: int) -> float:
+    """``value`` floored to ``places`` decimals: below 1 (or 100) never shows as 1 (or 100)."""
+    factor = 10**places
+    return float(math.floor(value * factor + 1e-9) / factor)
+
+
+def percent(ratio: float) -> str:
+    """A ratio as people read it: ``100%`` only when nothing failed, else floored to 0.1 %."""
+    if ratio >= 1.0:
+        return "100%"
+    return f"{math.floor(ratio * 1000) / 10:.1f}%"
 
 
 def _strongly_connected(src: np.ndarray, dst: np.ndarray) -> list[list[int]]:
