@@ -29,6 +29,8 @@
   serialised case: its Unit). DELETE keeps the edge and records ``removed_at`` on it.
 - TransactionEvent: a business transaction naming a known Shipment adds the objects to it;
   otherwise the transactions are kept as ``biz_transactions`` props on the objects.
+- An ObjectEvent may carry only sensor data observed at a read point (GS1's JSON Schema
+  allows it): it names no object, so it maps to nothing (warned).
 - AssociationEvent (sensors, assets, installed parts) is not material flow: the children get
   ``associated_with``/``associated_at`` props and no edge.
 - Error declarations: a declared event is not mapped. Its ProcessStep/Shipment is recorded with
@@ -410,6 +412,11 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
             key=key,
             lot_props=lot_props,
         )
+        if kind == "ObjectEvent" and not flow_items and event.get("sensorElementList"):
+            ctx.warnings.append(
+                f"an ObjectEvent ({event.get('eventID') or key}) reports sensor data at "
+                f"{event.get('readPoint')} and names no object: nothing to trace, not stored"
+            )
         if kind == "TransactionEvent":
             parent = event.get("parentID")
             if parent:

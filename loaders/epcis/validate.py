@@ -51,8 +51,19 @@ def validate_event(event: Event, *, require_zone: bool) -> None:
             )
     elif action is not None:
         raise EventProblem("action", "a TransformationEvent has no action")
-    if kind == "ObjectEvent" and event.get("epcList") is None and event.get("quantityList") is None:
-        raise EventProblem("epcList", "an ObjectEvent needs an epcList or a quantityList")
+    if (
+        kind == "ObjectEvent"
+        and event.get("epcList") is None
+        and event.get("quantityList") is None
+        and not (event.get("sensorElementList") and event.get("readPoint"))
+    ):
+        # GS1's JSON Schema (ObjectEvent anyOf): an epcList, a quantityList, or sensor data
+        # observed at a read point.
+        raise EventProblem(
+            "epcList",
+            "an ObjectEvent needs an epcList or a quantityList (or a sensorElementList with "
+            "a readPoint)",
+        )
 
     get = event.get
     for name in _EPC_FIELDS:

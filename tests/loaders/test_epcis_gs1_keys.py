@@ -203,3 +203,28 @@ def test_one_gln_is_one_party_whatever_its_form(store: EmbeddedStore) -> None:
     customers = [n.id for n in store.iter_nodes() if n.kind is NodeKind.CUSTOMER]
     assert suppliers == ["supplier:(417)4012345000016"]
     assert customers == ["customer:(417)0614141000012"]
+
+
+def test_sensor_data_at_a_read_point_without_objects_is_accepted() -> None:
+    """GS1's JSON Schema lets an ObjectEvent carry a sensorElementList and a readPoint and no
+    EPC list (its published SensorDataExample1b does): it loads, maps to nothing, and says so;
+    without the read point it is still refused."""
+    sensor = {
+        "sensorMetadata": {"time": "2024-03-01T09:00:00.000+01:00"},
+        "sensorReport": [{"type": "Temperature", "value": 26.0, "uom": "CEL"}],
+    }
+    data = document(
+        event(
+            eventID="urn:uuid:sensor",
+            readPoint={"id": "urn:epc:id:sgln:4012345.00005.0"},
+            sensorElementList=[sensor],
+        )
+    )
+    batch, warnings = parse_epcis_document(data, name="sensor.json")
+    assert batch.nodes == [] and batch.edges == []
+    assert any("sensor data" in w and "names no object" in w for w in warnings)
+    with pytest.raises(InvalidInput, match="epcList or a quantityList") as caught:
+        parse_epcis_document(
+            document(event(eventID="urn:uuid:sensor", sensorElementList=[sensor])), name="s.json"
+        )
+    assert caught.value.details["field"] == "epcList"
