@@ -134,50 +134,63 @@ def propagate_seed(
         _add(flow.seed, amount)
         _add(pending.setdefault(seed, {}), amount)
     sequence = _settling_order(order, lots, steps)
+    rank = {node: index for index, node in enumerate(sequence)}
+    splits = {lot_id: flows.split() for lot_id, flows in lots.items()}
     frontier_set = set(frontier)
+    dust: dict[str, Amount] = {}
+    """Amounts too small to push on (what a loop returns after many rounds): kept, not lost."""
+    queue: list[str] = sequence  # the first round visits everything, sources first
     for _ in range(_ROUNDS):
-        moved = False
-        for node in sequence:
-            amount = pending.pop(node, {})
-            if not amount or not any(q > _EPSILON for q in amount.values()):
+        for node in queue:
+            if node not in pending:
                 continue
-            moved = True
+            amount = pending.pop(node)
+            if not any(q > _EPSILON for q in amount.values()):
+                _add(dust.setdefault(node, {}), amount)
+                continue
             _add(flow.content.setdefault(node, {}), amount)
             if node in frontier_set:
                 flow.losses.append(
                     SeedLoss(node, amount, "at max_depth: where it went was not followed")
                 )
             elif node in lots:
-                _push_lot(flow, pending, node, lots[node], amount)
+                _push_lot(flow, pending, node, lots[node], splits[node], amount)
             else:
                 _push_step(flow, pending, node, steps.get(node, []), amount)
         for node in [n for n in pending if n in shipments]:
             amount = pending.pop(node)
             _add(flow.content.setdefault(node, {}), amount)
             _add(flow.distributed, amount)
-        if not moved:
+        # Later rounds: only what a loop sent back to nodes already settled.
+        queue = sorted((n for n in pending if n in rank), key=rank.__getitem__)
+        if not queue:
             break
-    settled = set(sequence)
+    for node, amount in dust.items():
+        _add(pending.setdefault(node, {}), amount)
     for node, amount in pending.items():
-        if any(q > _EPSILON for q in amount.values()):
+        if any(q != 0.0 for q in amount.values()):
             reason = (
                 "still circulating in a loop (rework)"
-                if node in settled
+                if node in rank
                 else "went to a node the answer does not follow"
             )
             flow.losses.append(SeedLoss(node, amount, reason))
-    for lot_id, flows in lots.items():
+    for lot_id, (_, _, denominator) in splits.items():
         content = flow.content.get(lot_id)
-        _, _, denominator = flows.split()
         if content and denominator > 0:
             flow.per_lot_unit[lot_id] = {u: q / denominator for u, q in content.items()}
     return flow
 
 
 def _push_lot(
-    flow: SeedFlow, pending: dict[str, Amount], lot_id: str, flows: LotFlows, amount: Amount
+    flow: SeedFlow,
+    pending: dict[str, Amount],
+    lot_id: str,
+    flows: LotFlows,
+    split: tuple[list[Outflow], list[Outflow], float],
+    amount: Amount,
 ) -> None:
-    same, other, denominator = flows.split()
+    same, other, denominator = split
     if denominator <= 0:
         if other:
             flow.losses.append(SeedLoss(lot_id, amount, _unreconciled(flows, other)))
