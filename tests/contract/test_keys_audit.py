@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
-from traceapi.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, entry_hash
+from traceapi.domain.audit import (
+    AUDIT_RECORD_FIELDS,
+    GENESIS_HASH,
+    AuditDraft,
+    AuditEntry,
+    decode_audit_record,
+    entry_hash,
+)
 from traceapi.domain.model import Batch, Node, NodeKind
 from traceapi.domain.security import ApiKey, Role, hash_key, key_id_of, new_key_secret
 from traceapi.errors import NotFound
@@ -113,3 +121,18 @@ def test_clear_keeps_keys_and_the_audit_trail(store: GraphStore) -> None:
     assert len(store.audit_entries()) == 1
     nxt = store.append_audit(AuditDraft(actor="a", action="x.z"))
     assert nxt.seq == 2
+
+
+def test_audit_records_are_the_entries_as_stored(store: GraphStore) -> None:
+    store.append_audit(AuditDraft(actor="qa1", action="hold.place", new={"status": "on_hold"}))
+    store.append_audit(AuditDraft(actor="sys", action="load.batch", reason="r"))
+    records = store.audit_records()
+    assert [r["seq"] for r in records] == [1, 2]
+    assert set(records[0]) == set(AUDIT_RECORD_FIELDS)
+    assert isinstance(records[0]["at"], str) and json.loads(records[0]["new_json"]) == {
+        "status": "on_hold"
+    }
+    assert records[1]["old_json"] is None and records[1]["new_json"] is None
+    assert [decode_audit_record(r) for r in records] == store.audit_entries()
+    assert [r["seq"] for r in store.audit_records(after_seq=1, limit=5)] == [2]
+    assert store.audit_records(limit=0) == []

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from traceapi.domain.audit import AuditDraft
-from traceapi.services.audit import verify_chain
+from traceapi.errors import CorruptData, InvalidInput
+from traceapi.services.audit import read_entries, take_checkpoint, verify_chain
 from traceapi.store.embedded import EmbeddedStore
 
 
@@ -72,7 +73,12 @@ def test_intact_chain_passes_across_pages(store_path: Path) -> None:
         ('UPDATE audit SET new = \'{"status": "released"}\' WHERE seq = 5', 5, 4, "content"),
         ("UPDATE audit SET reason = 'nothing to see' WHERE seq = 1", 1, 0, "content"),
         ("UPDATE audit SET at = '2020-01-01T00:00:00+00:00' WHERE seq = 4", 4, 3, "content"),
-        ("DELETE FROM audit WHERE seq = 6", 7, 5, "sequence gap"),
+        ("DELETE FROM audit WHERE seq = 6", 6, 5, "entry 6 is missing"),
+        ("DELETE FROM audit WHERE seq = 1", 1, 0, "entry 1 is missing"),
+        ("UPDATE audit SET new = '{not json' WHERE seq = 4", 4, 3, "new_json is not JSON"),
+        ("UPDATE audit SET old = '[1, 2]' WHERE seq = 2", 2, 1, "not a JSON object"),
+        ("UPDATE audit SET at = 'yesterday' WHERE seq = 5", 5, 4, "not an ISO 8601 timestamp"),
+        ("UPDATE audit SET actor = 42 WHERE seq = 7", 7, 6, "content"),
         ("UPDATE audit SET prev_hash = '" + "0" * 64 + "' WHERE seq = 3", 3, 2, "prev_hash"),
     ],
 )
@@ -110,3 +116,64 @@ def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(store_path: Pa
     result = _verify(store_path)
     assert result.first_broken_seq == 3
     assert result.reason is not None and "prev_hash" in result.reason
+
+
+def test_deleting_the_last_entries_is_caught_by_a_checkpoint(store_path: Path) -> None:
+    store = EmbeddedStore(store_path)
+    try:
+        anchor = take_checkpoint(store)
+    finally:
+        store.close()
+    assert anchor.seq == 7
+    _sql(store_path, "DELETE FROM audit WHERE seq >= 6")
+    assert _verify(store_path).ok  # the shorter chain is intact: only the checkpoint can tell
+    store = EmbeddedStore(store_path)
+    try:
+        result = verify_chain(store, checkpoint=anchor)
+    finally:
+        store.close()
+    assert not result.ok and result.first_broken_seq == 6 and result.checked == 5
+    assert result.reason is not None and "entries 6 to 7 are missing" in result.reason
+
+
+def test_a_replaced_head_is_caught_by_a_checkpoint(store_path: Path) -> None:
+    store = EmbeddedStore(store_path)
+    try:
+        anchor = take_checkpoint(store)
+    finally:
+        store.close()
+    # Delete the head and append a fresh, well-chained entry in its place.
+    _sql(store_path, "DELETE FROM audit WHERE seq = 7")
+    store = EmbeddedStore(store_path)
+    try:
+        store.append_audit(AuditDraft(actor="mallory", action="lot.status"))
+        assert verify_chain(store).ok
+        result = verify_chain(store, checkpoint=anchor)
+    finally:
+        store.close()
+    assert not result.ok and result.first_broken_seq == 7
+    assert result.reason is not None and "hash differs" in result.reason
+
+
+def test_a_checkpoint_of_a_broken_chain_is_refused(store_path: Path) -> None:
+    _sql(store_path, "UPDATE audit SET reason = 'x' WHERE seq = 3")
+    store = EmbeddedStore(store_path)
+    try:
+        with pytest.raises(InvalidInput, match="broken at entry 3"):
+            take_checkpoint(store)
+    finally:
+        store.close()
+
+
+def test_readers_get_an_error_naming_the_damaged_entry(store_path: Path) -> None:
+    _sql(store_path, "UPDATE audit SET new = '{not json' WHERE seq = 4")
+    store = EmbeddedStore(store_path)
+    try:
+        assert [e.seq for e in read_entries(store, limit=3)] == [1, 2, 3]
+        with pytest.raises(CorruptData, match="audit entry 4 does not decode") as caught:
+            read_entries(store, after_seq=3)
+        assert caught.value.details["seq"] == 4
+        with pytest.raises(InvalidInput, match="after_seq must be between 0 and"):
+            read_entries(store, after_seq=10**30)
+    finally:
+        store.close()

@@ -1,28 +1,56 @@
-"""``traceapi audit verify`` and ``traceapi audit show``: check and read the hash-chained trail."""
+"""``traceapi audit verify``, ``audit checkpoint`` and ``audit show``: check, anchor and read
+the hash-chained trail."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections import deque
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from traceapi.cli.common import console, console_err, opened_store, print_json
 from traceapi.cli.groups import audit_app
 from traceapi.domain.audit import AuditEntry
-from traceapi.services.audit import verify_chain
+from traceapi.errors import InvalidInput
+from traceapi.services.audit import AuditCheckpoint, read_entries, take_checkpoint, verify_chain
 
 BROKEN_CHAIN_EXIT = 8
 
 
+def _read_checkpoint(path: Path) -> AuditCheckpoint:
+    try:
+        return AuditCheckpoint.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InvalidInput(
+            f"cannot read checkpoint {path}: {exc.strerror}", details={"file": str(path)}
+        ) from exc
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"{path} is not a checkpoint written by 'traceapi audit checkpoint'",
+            details={"file": str(path)},
+        ) from exc
+
+
 @audit_app.command("verify")
 def verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="A file from 'audit checkpoint': the chain must still reach it, unchanged.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Recomputes every entry's hash and link; names the first broken entry (exit code 8)."""
+    anchor = _read_checkpoint(checkpoint) if checkpoint is not None else None
     with opened_store() as store:
-        result = verify_chain(store)
+        result = verify_chain(store, checkpoint=anchor)
     if as_json:
         print_json(result)
     elif result.ok:
@@ -36,6 +64,23 @@ def verify(
         )
     if not result.ok:
         raise typer.Exit(BROKEN_CHAIN_EXIT)
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write it; keep it outside the data directory.")
+    ],
+) -> None:
+    """Writes the head of the (verified) chain to a file, so that a later 'audit verify
+    --checkpoint FILE' notices entries deleted from the end, which no chain can show alone."""
+    with opened_store() as store:
+        anchor = take_checkpoint(store)
+    text = json.dumps(anchor.model_dump(mode="json"), indent=2) + "\n"
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    console.print(f"checkpoint: audit entry {anchor.seq}, hash {anchor.hash[:16]}... -> {out}")
 
 
 @audit_app.command("show")
@@ -54,11 +99,11 @@ def show(
     """The latest audit entries (or those after --after): who did what, when, old and new."""
     with opened_store() as store:
         if after is not None:
-            entries = store.audit_entries(after_seq=after, limit=limit)
+            entries = read_entries(store, after_seq=after, limit=limit)
         else:
             latest: deque[AuditEntry] = deque(maxlen=limit)
             cursor = 0
-            while page := store.audit_entries(after_seq=cursor, limit=1000):
+            while page := read_entries(store, after_seq=cursor, limit=1000):
                 latest.extend(page)
                 cursor = page[-1].seq
             entries = list(latest)

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 GENESIS_HASH = "0" * 64
 
@@ -41,3 +41,94 @@ def entry_hash(prev_hash: str, seq: int, at: datetime, draft: AuditDraft) -> str
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+AUDIT_RECORD_FIELDS = (
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "entity_kind",
+    "entity_id",
+    "old_json",
+    "new_json",
+    "reason",
+    "prev_hash",
+    "hash",
+)
+"""An audit entry as a backend stores it: every value plain text (old and new as JSON), so that
+a damaged entry can still be read, named by its seq and judged, not crash the reader."""
+
+AuditRecord = dict[str, Any]
+
+
+class AuditDecodeError(ValueError):
+    """A stored audit record that is not a well-formed entry; says which field and why."""
+
+    def __init__(self, seq: Any, reason: str) -> None:
+        super().__init__(f"audit entry {seq} does not decode: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
+def _json_field(record: AuditRecord, name: str) -> dict[str, Any] | None:
+    text = record.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise AuditDecodeError(record.get("seq"), f"{name} is not JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise AuditDecodeError(record.get("seq"), f"{name} is not a JSON object")
+    return value
+
+
+def decode_audit_record(record: AuditRecord) -> AuditEntry:
+    """The entry a stored record holds; ``AuditDecodeError`` naming the field when it is not
+    one (malformed JSON, a time that is not an ISO 8601 timestamp, a missing field)."""
+    seq = record.get("seq")
+    at = record.get("at")
+    try:
+        when = datetime.fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        when = None
+    if when is None:
+        raise AuditDecodeError(seq, f"at is not an ISO 8601 timestamp ({at!r})")
+    try:
+        return AuditEntry.model_validate(
+            {
+                "seq": seq,
+                "at": when,
+                "actor": record.get("actor"),
+                "action": record.get("action"),
+                "entity_kind": record.get("entity_kind"),
+                "entity_id": record.get("entity_id"),
+                "old": _json_field(record, "old_json"),
+                "new": _json_field(record, "new_json"),
+                "reason": record.get("reason"),
+                "prev_hash": record.get("prev_hash"),
+                "hash": record.get("hash"),
+            },
+            strict=False,
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise AuditDecodeError(seq, f"{field}: {problem['msg']}") from exc
+
+
+def decode_audit_records(records: list[AuditRecord]) -> list[AuditEntry]:
+    """``decode_audit_record`` for a page; ``CorruptData`` naming the first that does not."""
+    from traceapi.errors import CorruptData
+
+    entries = []
+    for record in records:
+        try:
+            entries.append(decode_audit_record(record))
+        except AuditDecodeError as exc:
+            raise CorruptData(
+                f"{exc}; run 'traceapi audit verify'",
+                details={"seq": exc.seq, "reason": exc.reason},
+            ) from exc
+    return entries

@@ -33,6 +33,7 @@ from traceapi.gql.results import (
     TraceResult,
 )
 from traceapi.gql.types import GraphNode, Info, Lot, LotStatus, LotType, as_graph_node
+from traceapi.services.audit import read_entries
 from traceapi.services.impact import recall_impact
 from traceapi.services.lookup import resolve_lot, resolve_node
 from traceapi.services.rootcause import root_cause_neighbourhood
@@ -221,7 +222,7 @@ class Query:
         except ValueError as exc:
             raise InvalidInput("malformed cursor", details={"field": "after"}) from exc
         entries = await _run(
-            lambda: context.store.audit_entries(after_seq=after_seq, limit=size + 1)
+            lambda: read_entries(context.store, after_seq=after_seq, limit=size + 1, field="after")
         )
         page = entries[:size]
         edges = [

@@ -1,13 +1,42 @@
-"""Checks the audit trail's hash chain, so tampering with any stored entry is detected and named."""
+"""Checks the audit trail's hash chain, so tampering with any stored entry is detected and named.
+
+The walk reads entries as stored (``audit_records``) and decodes each itself: an entry whose
+JSON or timestamp is damaged is a broken entry named by its seq, not a crash. A deleted entry is
+named by the seq that is missing. Deleting the *last* entries leaves a shorter chain that is
+intact: only something kept outside the store can tell, so ``audit checkpoint`` writes the
+chain's head (seq and hash) to a file, and a later ``verify`` against that file names entries
+that went missing or changed since.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel
 
-from traceapi.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, entry_hash
+from traceapi.domain.audit import (
+    GENESIS_HASH,
+    AuditDecodeError,
+    AuditDraft,
+    AuditEntry,
+    AuditRecord,
+    decode_audit_record,
+    entry_hash,
+)
+from traceapi.errors import InvalidInput
 from traceapi.store.base import GraphStore
 
 _DRAFT_FIELDS = tuple(AuditDraft.model_fields)
+MAX_SEQ = 2**63 - 1
+"""The largest sequence number either backend can hold."""
+
+
+class AuditCheckpoint(BaseModel):
+    """The chain's head at a moment, kept outside the store (a file, a ticket, a printout)."""
+
+    seq: int
+    hash: str
+    taken_at: datetime
 
 
 class AuditVerification(BaseModel):
@@ -19,11 +48,35 @@ class AuditVerification(BaseModel):
     reason: str | None = None
     last_seq: int | None = None
     last_hash: str | None = None
+    checkpoint_seq: int | None = None
+    """The seq of the checkpoint verified against, when one was given."""
 
 
-def _problem(entry: AuditEntry, *, expected_seq: int, prev_hash: str) -> str | None:
-    if entry.seq != expected_seq:
-        return f"sequence gap: expected seq {expected_seq}, found {entry.seq}"
+def check_after_seq(after_seq: int, *, field: str = "after_seq") -> int:
+    """A sequence number a client sent: 0 to ``MAX_SEQ``, else InvalidInput naming the field."""
+    if not 0 <= after_seq <= MAX_SEQ:
+        raise InvalidInput(
+            f"{field} must be between 0 and {MAX_SEQ}", details={"field": field, "value": after_seq}
+        )
+    return after_seq
+
+
+def read_entries(
+    store: GraphStore, *, after_seq: int = 0, limit: int = 100, field: str = "after_seq"
+) -> list[AuditEntry]:
+    """A page of entries for a reader (API, CLI): the cursor (named ``field`` to the client)
+    is checked first, and a damaged entry answers ``CorruptData`` naming its seq."""
+    return store.audit_entries(after_seq=check_after_seq(after_seq, field=field), limit=limit)
+
+
+def _problem(record: AuditRecord, *, expected_seq: int, prev_hash: str) -> str | None:
+    seq = record.get("seq")
+    if seq != expected_seq:
+        return f"entry {expected_seq} is missing (the next stored entry is {seq})"
+    try:
+        entry = decode_audit_record(record)
+    except AuditDecodeError as exc:
+        return f"the entry does not decode: {exc.reason}"
     if entry.prev_hash != prev_hash:
         return "prev_hash does not match the hash of the entry before it"
     draft = AuditDraft(**{name: getattr(entry, name) for name in _DRAFT_FIELDS})
@@ -32,38 +85,76 @@ def _problem(entry: AuditEntry, *, expected_seq: int, prev_hash: str) -> str | N
     return None
 
 
-def verify_chain(store: GraphStore, *, page_size: int = 1000) -> AuditVerification:
-    """Walks ``store.audit_entries`` in pages, recomputing each hash and checking each link."""
+def verify_chain(
+    store: GraphStore, *, page_size: int = 1000, checkpoint: AuditCheckpoint | None = None
+) -> AuditVerification:
+    """Walks the stored records in pages, decoding each, recomputing its hash and checking its
+    link; with ``checkpoint``, also that the chain still reaches it, unchanged."""
     checked = 0
     prev_hash = GENESIS_HASH
-    expected_seq: int | None = None
+    expected_seq = 1
     after = 0
-    last: AuditEntry | None = None
-    while True:
-        page = store.audit_entries(after_seq=after, limit=page_size)
-        if not page:
-            break
-        for entry in page:
-            if expected_seq is None:
-                expected_seq = 1
-            problem = _problem(entry, expected_seq=expected_seq, prev_hash=prev_hash)
+    head: tuple[int, str] | None = None
+    at_checkpoint: str | None = None
+
+    def broken(seq: int, reason: str) -> AuditVerification:
+        return AuditVerification(
+            ok=False,
+            checked=checked,
+            first_broken_seq=seq,
+            reason=reason,
+            last_seq=head[0] if head else None,
+            last_hash=head[1] if head else None,
+            checkpoint_seq=checkpoint.seq if checkpoint else None,
+        )
+
+    while page := store.audit_records(after_seq=after, limit=page_size):
+        for record in page:
+            problem = _problem(record, expected_seq=expected_seq, prev_hash=prev_hash)
             if problem is not None:
-                return AuditVerification(
-                    ok=False,
-                    checked=checked,
-                    first_broken_seq=entry.seq,
-                    reason=problem,
-                    last_seq=last.seq if last else None,
-                    last_hash=last.hash if last else None,
-                )
+                return broken(expected_seq, problem)
             checked += 1
-            prev_hash = entry.hash
-            expected_seq = entry.seq + 1
-            last = entry
-        after = page[-1].seq
+            prev_hash = str(record["hash"])
+            head = (expected_seq, prev_hash)
+            if checkpoint is not None and expected_seq == checkpoint.seq:
+                at_checkpoint = prev_hash
+            expected_seq += 1
+        after = int(page[-1]["seq"])
+    if checkpoint is not None:
+        taken = checkpoint.taken_at.isoformat()
+        if head is None or head[0] < checkpoint.seq:
+            first_missing = head[0] + 1 if head else 1
+            return broken(
+                first_missing,
+                f"entries {first_missing} to {checkpoint.seq} are missing: the checkpoint of "
+                f"{taken} saw the chain reach seq {checkpoint.seq}",
+            )
+        if at_checkpoint != checkpoint.hash:
+            return broken(
+                checkpoint.seq,
+                f"entry {checkpoint.seq} is not the one the checkpoint of {taken} saw (its "
+                "hash differs)",
+            )
     return AuditVerification(
         ok=True,
         checked=checked,
-        last_seq=last.seq if last else None,
-        last_hash=last.hash if last else None,
+        last_seq=head[0] if head else None,
+        last_hash=head[1] if head else None,
+        checkpoint_seq=checkpoint.seq if checkpoint else None,
+    )
+
+
+def take_checkpoint(store: GraphStore) -> AuditCheckpoint:
+    """The head of an intact chain; InvalidInput when the chain is broken (a checkpoint of a
+    broken chain would vouch for it)."""
+    result = verify_chain(store)
+    if not result.ok:
+        raise InvalidInput(
+            f"the audit chain is broken at entry {result.first_broken_seq}: {result.reason}",
+            details={"first_broken_seq": result.first_broken_seq},
+        )
+    return AuditCheckpoint(
+        seq=result.last_seq or 0,
+        hash=result.last_hash or GENESIS_HASH,
+        taken_at=datetime.now(UTC),
     )

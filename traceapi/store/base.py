@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
-from traceapi.domain.audit import AuditDraft, AuditEntry
+from traceapi.domain.audit import AuditDraft, AuditEntry, AuditRecord
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
 from traceapi.domain.security import ApiKey
 
@@ -165,7 +165,15 @@ class GraphStore(Protocol):
         """Appends one entry chained to the last, under the store's write lock."""
         ...
 
-    def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]: ...
+    def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        """Entries after ``after_seq``, oldest first; ``CorruptData`` naming the seq of one
+        that does not decode (``audit_records`` reads it anyway)."""
+        ...
+
+    def audit_records(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditRecord]:
+        """Entries as stored (``AUDIT_RECORD_FIELDS``, values undecoded), oldest first: what
+        ``audit verify`` reads, so a damaged entry is named and judged, not a crash."""
+        ...
 
     # -- lifecycle -----------------------------------------------------------------------
     def clear(self) -> None:

@@ -28,7 +28,15 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from traceapi.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, entry_hash
+from traceapi.domain.audit import (
+    AUDIT_RECORD_FIELDS,
+    GENESIS_HASH,
+    AuditDraft,
+    AuditEntry,
+    AuditRecord,
+    decode_audit_records,
+    entry_hash,
+)
 from traceapi.domain.model import (
     FLOW_EDGE_TYPES,
     Batch,
@@ -83,8 +91,11 @@ def _sqlite_errors(doing: str) -> Iterator[None]:
                 f"{doing}: the store is busy (another process holds its write lock): {text}"
             ) from exc
         raise StoreUnavailable(f"{doing}: {text}") from exc
-    except (sqlite3.InterfaceError, OverflowError) as exc:
-        raise InvalidInput(f"{doing}: value cannot be stored: {exc}") from exc
+    except (sqlite3.InterfaceError, OverflowError, UnicodeEncodeError) as exc:
+        # The driver's words name SQLite and Python types: not for the client's eyes.
+        raise InvalidInput(
+            f"{doing}: a value is out of range (numbers up to 2^63 - 1) or not valid text"
+        ) from exc
     except sqlite3.ProgrammingError as exc:
         raise StoreUnavailable(f"{doing}: {exc}") from exc
     except sqlite3.Error as exc:
@@ -531,6 +542,9 @@ class EmbeddedStore(GraphStore):
             return _append_audit_in(conn, draft)
 
     def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        return decode_audit_records(self.audit_records(after_seq=after_seq, limit=limit))
+
+    def audit_records(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditRecord]:
         with _sqlite_errors("reading the audit trail"):
             rows = (
                 self._reader()
@@ -540,7 +554,7 @@ class EmbeddedStore(GraphStore):
                 )
                 .fetchall()
             )
-        return [_audit_entry(row) for row in rows]
+        return [dict(zip(AUDIT_RECORD_FIELDS, row, strict=True)) for row in rows]
 
     # -- lifecycle -----------------------------------------------------------------------
     def clear(self) -> None:
@@ -775,23 +789,6 @@ def _api_key(row: Any) -> ApiKey:
         key_hash=key_hash,
         created_at=datetime.fromisoformat(created_at),
         revoked_at=None if revoked_at is None else datetime.fromisoformat(revoked_at),
-    )
-
-
-def _audit_entry(row: Any) -> AuditEntry:
-    seq, at, actor, action, entity_kind, entity_id, old, new, reason, prev_hash, hash_ = row
-    return AuditEntry(
-        seq=seq,
-        at=datetime.fromisoformat(at),
-        actor=actor,
-        action=action,
-        entity_kind=entity_kind,
-        entity_id=entity_id,
-        old=None if old is None else json.loads(old),
-        new=None if new is None else json.loads(new),
-        reason=reason,
-        prev_hash=prev_hash,
-        hash=hash_,
     )
 
 

@@ -34,7 +34,15 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from traceapi import __version__
-from traceapi.domain.audit import GENESIS_HASH, AuditDraft, AuditEntry, entry_hash
+from traceapi.domain.audit import (
+    AUDIT_RECORD_FIELDS,
+    GENESIS_HASH,
+    AuditDraft,
+    AuditEntry,
+    AuditRecord,
+    decode_audit_records,
+    entry_hash,
+)
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
 from traceapi.domain.security import ApiKey
 from traceapi.errors import (
@@ -477,10 +485,13 @@ class Neo4jStore(GraphStore):
         return self._write(work, "appending to the audit trail")
 
     def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditEntry]:
+        return decode_audit_records(self.audit_records(after_seq=after_seq, limit=limit))
+
+    def audit_records(self, *, after_seq: int = 0, limit: int = 1000) -> list[AuditRecord]:
         if limit <= 0:
             return []
         rows = self._read(load_query("list_audit_entries"), after_seq=after_seq, page_size=limit)
-        return [_audit_from(row["entry"]) for row in rows]
+        return [{name: row["entry"].get(name) for name in AUDIT_RECORD_FIELDS} for row in rows]
 
     # -- plumbing ------------------------------------------------------------------------
     def _read(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
@@ -694,22 +705,6 @@ def _audit_record(entry: AuditEntry) -> dict[str, Any]:
         "hash": entry.hash,
     }
     return {name: value for name, value in record.items() if value is not None}
-
-
-def _audit_from(record: Mapping[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        seq=int(record["seq"]),
-        at=datetime.fromisoformat(record["at"]),
-        actor=record["actor"],
-        action=record["action"],
-        entity_kind=record.get("entity_kind"),
-        entity_id=record.get("entity_id"),
-        old=json.loads(record["old_json"]) if record.get("old_json") else None,
-        new=json.loads(record["new_json"]) if record.get("new_json") else None,
-        reason=record.get("reason"),
-        prev_hash=record["prev_hash"],
-        hash=record["hash"],
-    )
 
 
 # -- batch rules (shared meaning with the embedded store) ---------------------------------
