@@ -30,12 +30,27 @@ def _candidates(identifier: str) -> Iterator[str]:
             yield key
 
 
+def _check_text(identifier: str) -> None:
+    try:
+        identifier.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        shown = identifier.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+        raise InvalidInput(
+            f"identifier '{shown}' is not valid text: it holds a lone surrogate at position "
+            f"{exc.start}",
+            details={"identifier": shown, "position": exc.start},
+        ) from exc
+
+
 def resolve_node(store: GraphStore, identifier: str) -> Node:
     """The node named by an id, alias, EPC URN, GS1 element string or Digital Link URI.
 
     Raises ``NotFound`` naming ``identifier`` when nothing matches; a malformed GS1 form that
-    matches nothing as typed raises the ``GS1Error`` (an ``InvalidInput``) saying what is wrong.
+    matches nothing as typed raises the ``GS1Error`` (an ``InvalidInput``) saying what is wrong;
+    text that is not Unicode (a lone surrogate, which JSON's ``\\ud800`` escapes can carry)
+    raises ``InvalidInput`` before any store is asked.
     """
+    _check_text(identifier)
     direct = store.get_nodes([identifier]).get(identifier)
     if direct is not None:
         return direct
