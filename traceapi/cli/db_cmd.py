@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +16,8 @@ from rich.table import Table
 
 from traceapi.cli.common import cli_settings, console, console_err, opened_store, print_json
 from traceapi.cli.groups import db_app
+from traceapi.cli.progress import progress_bar
+from traceapi.store.base import GraphStore
 
 
 @db_app.command("init")
@@ -70,6 +74,19 @@ class ExportFormat(StrEnum):
     GRAPHML = "graphml"
 
 
+@contextmanager
+def _export_progress(store: GraphStore, fmt: ExportFormat) -> Iterator[Callable[[int], None]]:
+    """A bar over the records an export reads (GraphML reads the store twice); on a terminal."""
+    if not console_err.is_terminal:
+        yield lambda done: None
+        return
+    counts = store.stats()
+    passes = 1 if fmt is ExportFormat.JSON else 2
+    total = passes * (counts.node_total + counts.edge_total)
+    with progress_bar(f"exporting {fmt.value}", total=total) as advance:
+        yield lambda done: advance(done, total)
+
+
 @db_app.command("export")
 def export(
     fmt: Annotated[
@@ -83,9 +100,9 @@ def export(
     from traceapi.services.export import write_graphml, write_json
 
     writer = write_json if fmt is ExportFormat.JSON else write_graphml
-    with opened_store() as store:
+    with opened_store() as store, _export_progress(store, fmt) as progress:
         if out is None:
-            writer(store, sys.stdout)
+            writer(store, sys.stdout, progress=progress)
             sys.stdout.flush()
             return
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +110,7 @@ def export(
         handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as target:
-                nodes, edges = writer(store, target)
+                nodes, edges = writer(store, target, progress=progress)
             os.chmod(temporary, 0o644)
             os.replace(temporary, out)
         except BaseException:

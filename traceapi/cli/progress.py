@@ -1,4 +1,5 @@
-"""A progress bar for long loads, drawn on stderr only when it is a terminal; stdout stays clean."""
+"""Progress of long work (a bar, or a spinner with the time spent) on stderr only when it is a
+terminal; stdout stays clean."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -37,10 +39,39 @@ def progress_bar(description: str, *, total: int | None = None) -> Iterator[Prog
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console_err, transient=False) as bar:
+    # rich would otherwise catch stdout while the bar is drawn and print it on stderr
+    with Progress(
+        *columns,
+        console=console_err,
+        transient=False,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    ) as bar:
         task = bar.add_task(description, total=total)
 
         def update(done: int, new_total: int) -> None:
             bar.update(task, completed=done, total=max(new_total, done))
 
         yield update
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with the time spent on stderr, for work that cannot say how far it is (a
+    terminal only, as ``progress_bar``)."""
+    if not console_err.is_terminal:
+        yield
+        return
+    columns = (SpinnerColumn(), TextColumn(description), TimeElapsedColumn())
+    with Progress(
+        *columns,
+        console=console_err,
+        transient=False,
+        redirect_stdout=False,  # as in progress_bar
+        redirect_stderr=False,
+    ) as spinner:
+        task = spinner.add_task(description, total=None)
+        try:
+            yield
+        finally:
+            spinner.update(task, total=1, completed=1)

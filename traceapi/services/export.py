@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO, TypeVar
 from xml.sax.saxutils import escape, quoteattr
 
 from traceapi.domain.model import Edge, Node
@@ -15,6 +15,32 @@ NODE_FIELDS = ("kind", "name", "aliases")
 EDGE_FIELDS = ("type", "qty", "unit")
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+Progress = Callable[[int], None]
+"""Told how many records (nodes and edges, per pass over the store) have been read so far."""
+TICK = 5_000
+"""Records between two progress calls."""
+
+_T = TypeVar("_T")
+
+
+class _Counter:
+    """Counts records read across passes and tells ``progress`` every ``TICK`` of them."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.done = 0
+
+    def over(self, items: Iterable[_T]) -> Iterator[_T]:
+        for item in items:
+            yield item
+            self.done += 1
+            if self.progress is not None and self.done % TICK == 0:
+                self.progress(self.done)
+
+    def finish(self) -> None:
+        if self.progress is not None:
+            self.progress(self.done)
 
 
 def node_record(node: Node) -> dict[str, Any]:
@@ -38,20 +64,26 @@ def edge_record(edge: Edge) -> dict[str, Any]:
     return record
 
 
-def write_json(store: GraphStore, out: TextIO) -> tuple[int, int]:
-    """``{"nodes": [...], "edges": [...]}``, one record per line; returns (nodes, edges)."""
+def write_json(
+    store: GraphStore, out: TextIO, *, progress: Progress | None = None
+) -> tuple[int, int]:
+    """``{"nodes": [...], "edges": [...]}``, one record per line; returns (nodes, edges).
+
+    Reads the store once: ``progress`` counts up to nodes + edges."""
     counts = [0, 0]
+    read = _Counter(progress)
     out.write('{"nodes": [')
-    for number, node in enumerate(store.iter_nodes()):
+    for number, node in enumerate(read.over(store.iter_nodes())):
         out.write(",\n" if number else "\n")
         out.write(json.dumps(node_record(node), default=str, ensure_ascii=False))
         counts[0] += 1
     out.write('\n], "edges": [')
-    for number, edge in enumerate(store.iter_edges()):
+    for number, edge in enumerate(read.over(store.iter_edges())):
         out.write(",\n" if number else "\n")
         out.write(json.dumps(edge_record(edge), default=str, ensure_ascii=False))
         counts[1] += 1
     out.write("\n]}\n")
+    read.finish()
     return counts[0], counts[1]
 
 
@@ -137,13 +169,17 @@ def _declared(attrs: dict[str, Any], types: dict[str, str]) -> Iterable[tuple[st
             yield name, value
 
 
-def write_graphml(store: GraphStore, out: TextIO) -> tuple[int, int]:
-    """GraphML 1.0 (networkx, Gephi, yEd); reads the store twice: attribute types, then data.
+def write_graphml(
+    store: GraphStore, out: TextIO, *, progress: Progress | None = None
+) -> tuple[int, int]:
+    """GraphML 1.0 (networkx, Gephi, yEd); reads the store twice: attribute types, then data
+    (so ``progress`` counts up to twice nodes + edges).
 
     Nested values (process parameters) are written as JSON strings; returns (nodes, edges).
     """
-    node_types = _key_types(_node_attrs(node) for node in store.iter_nodes())
-    edge_types = _key_types(_edge_attrs(edge) for edge in store.iter_edges())
+    read = _Counter(progress)
+    node_types = _key_types(_node_attrs(node) for node in read.over(store.iter_nodes()))
+    edge_types = _key_types(_edge_attrs(edge) for edge in read.over(store.iter_edges()))
     node_keys = {name: f"n{index}" for index, name in enumerate(sorted(node_types))}
     edge_keys = {name: f"e{index}" for index, name in enumerate(sorted(edge_types))}
     out.write(
@@ -161,14 +197,14 @@ def write_graphml(store: GraphStore, out: TextIO) -> tuple[int, int]:
             )
     out.write('  <graph id="traceapi" edgedefault="directed">\n')
     nodes = edges = 0
-    for node in store.iter_nodes():
+    for node in read.over(store.iter_nodes()):
         out.write(f"    <node id={quoteattr(_text(node.id, 'string'))}>")
         for name, value in _declared(_node_attrs(node), node_types):
             text = escape(_text(value, node_types[name]))
             out.write(f'<data key="{node_keys[name]}">{text}</data>')
         out.write("</node>\n")
         nodes += 1
-    for edge in store.iter_edges():
+    for edge in read.over(store.iter_edges()):
         out.write(
             f"    <edge source={quoteattr(_text(edge.source, 'string'))} "
             f"target={quoteattr(_text(edge.target, 'string'))}>"
@@ -179,4 +215,5 @@ def write_graphml(store: GraphStore, out: TextIO) -> tuple[int, int]:
         out.write("</edge>\n")
         edges += 1
     out.write("  </graph>\n</graphml>\n")
+    read.finish()
     return nodes, edges
