@@ -14,7 +14,13 @@
 - Parties are their GLN: ``supplier:(417)<gln>`` / ``customer:(417)<gln>`` whether the GLN came
   as an SGLN URN (any extension), a PGLN URN or a Digital Link ``/414/`` or ``/417/``.
 - Receiving/accepting with a source owning party (else possessing party):
-  ``Supplier -SUPPLIED-> object``.
+  ``Supplier -SUPPLIED-> object``. A receiving event whose despatch advice names a shipment
+  already known (in this document or the store) is the consignee receiving it: the shipment
+  gets ``received_at`` (and ``received_read_point`` / ``received_biz_location``), and no
+  ``SUPPLIED`` edge is made (nothing was supplied to us).
+- Places, as written: lots made by commissioning or a transformation get
+  ``produced_read_point`` / ``produced_biz_location``, shipments ``read_point`` /
+  ``biz_location``, ``SUPPLIED`` edges ``read_point`` / ``biz_location``.
 - Shipping/departing: ``object -SHIPPED_IN-> Shipment -DELIVERED_TO-> Customer`` (destination
   owning party, else possessing party); the Shipment id is the despatch advice when one is
   given, else ``shipment:<event hash>``. When the source party is a known customer (a
@@ -391,8 +397,10 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
     if expiry:
         lot_props["expires_at"] = expiry
     biz_step = event.get("bizStep")
+    places = _places(event)
     if biz_step == "commissioning" or kind == "TransformationEvent":
         lot_props["produced_at"] = time
+        lot_props.update({f"produced_{name}": where for name, where in places.items()})
     derived: list[str] = []
     if kind == "TransformationEvent":
         derived.append(_transformation(ctx, b, event, key, time, lot, lot_props))
@@ -427,6 +435,19 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
     if event.get("action") == "DELETE":
         return derived
     if biz_step in _RECEIVING:
+        despatch = _first(event.get("bizTransactionList"), "desadv")
+        if despatch and _is_shipment(ctx, b, despatch):
+            # The consignee receiving a shipment we know (by its despatch advice): the shipment
+            # arrived; nothing was supplied to us.
+            b.node(
+                despatch,
+                NodeKind.SHIPMENT,
+                props={
+                    "received_at": time,
+                    **{f"received_{name}": where for name, where in places.items()},
+                },
+            )
+            return derived
         supplier = _party_of(event.get("sourceList"))
         if supplier:
             supplier_id = _party(ctx, b, supplier, NodeKind.SUPPLIER)
@@ -437,12 +458,22 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
                     item.node_id,
                     qty=item.qty,
                     unit=item.unit,
-                    props={"received_at": time},
+                    props={"received_at": time, **places},
                     event=key,
                 )
     if biz_step in _SHIPPING and flow_items:
-        derived.append(_shipping(ctx, b, event, key, time, flow_items))
+        derived.append(_shipping(ctx, b, event, key, time, flow_items, places))
     return derived
+
+
+def _places(event: Event) -> dict[str, str]:
+    """Where an event happened, as written: ``read_point`` and ``biz_location``."""
+    places = {}
+    if event.get("readPoint"):
+        places["read_point"] = event["readPoint"]
+    if event.get("bizLocation"):
+        places["biz_location"] = event["bizLocation"]
+    return places
 
 
 def _transformation(
@@ -605,7 +636,13 @@ def _is_shipment(ctx: _Context, b: GraphBuilder, node_id: str) -> bool:
 
 
 def _shipping(
-    ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str, items: list[_Item]
+    ctx: _Context,
+    b: GraphBuilder,
+    event: Event,
+    key: str,
+    time: str,
+    items: list[_Item],
+    places: dict[str, str],
 ) -> str:
     transactions = event.get("bizTransactionList") or []
     despatch = _first(transactions, "desadv")
@@ -626,6 +663,7 @@ def _shipping(
             "biz_transactions": [[t or "", v] for t, v in transactions] or None,
             "event_hash": key,
             "event_id": event.get("eventID"),
+            **places,
         },
     )
     for item in items:

@@ -30,6 +30,7 @@ import pytest
 
 from loaders.epcis import parse_epcis_document, parse_epcis_file
 from loaders.report import load_files
+from traceapi.domain.model import EdgeType, NodeKind
 from traceapi.services.impact import consignee_csv, recall_impact
 from traceapi.store.base import GraphStore
 
@@ -232,3 +233,37 @@ def test_the_answer_does_not_depend_on_the_order_files_were_loaded_in(store: Gra
         (C, FG1, 2, D),
     ]
     assert impact.summary.seed_balance["kg"]["distributed"] == pytest.approx(29.6)
+
+
+def test_consignee_receipts_mark_shipments_received_and_supply_nothing(
+    loaded: GraphStore,
+) -> None:
+    """``devicemaker-receipts``: D receives desadv 1 and H desadv 2 (their despatch advices name
+    our shipments). The shipments are received, the others still in transit; the receipts are
+    not supplies to us, so FG1's stock stays 30 (not 100 + 70 received - 70 shipped)."""
+    receipts = DATA.parent / "devicemaker-receipts" / "5-consignee-receipts.json"
+    report = load_files(loaded, [receipts], partial(parse_epcis_file, store=loaded))
+    assert [f.status for f in report.files] == ["loaded"]
+    impact = recall_impact(loaded, lot_ids=[SEED])
+    transit = {v.id: _extra(v)["in_transit"] for v in impact.shipments}
+    assert transit == {
+        "urn:example:desadv:1": False,
+        "urn:example:desadv:2": False,
+        "urn:example:desadv:3": True,
+        "urn:example:desadv:4": True,
+        "urn:example:desadv:5": True,
+    }
+    first = {v.id: _extra(v) for v in impact.shipments}["urn:example:desadv:1"]
+    assert first["received_at"] == "2024-05-12T09:00:00.000Z"
+    assert first["received_read_point"] == "urn:epc:id:sgln:0614142.00001.3"
+    assert {v.id: _extra(v)["on_hand"] for v in impact.stock_on_hand}[FG1] == 30.0
+    suppliers = {n.id for n in loaded.iter_nodes() if n.kind is NodeKind.SUPPLIER}
+    assert suppliers == {"supplier:(417)0614141000012"}  # the resin supplier only
+
+
+def test_where_a_lot_was_made_and_a_shipment_left(loaded: GraphStore) -> None:
+    nodes = loaded.get_nodes([FG1, "urn:example:desadv:1"])
+    assert nodes[FG1].props["produced_read_point"] == "urn:epc:id:sgln:4012345.00000.7"
+    supplied = loaded.edges_of([R1], side="in")
+    receipt = next(e for e in supplied if e.type is EdgeType.SUPPLIED)
+    assert receipt.props["biz_location"] == "urn:epc:id:sgln:4012345.00000.0"

@@ -640,6 +640,9 @@ def _shipment_views(
                 share = seed_equivalent / qty
         if shipment.origin is not None:
             figures["origin_customer"] = shipment.origin
+        # A receiving event naming the shipment's despatch advice records ``received_at``;
+        # until one does, the data says the shipment is in transit.
+        figures["in_transit"] = not nodes[shipment.id].props.get("received_at")
         views.append(
             NodeView.trusted(
                 nodes[shipment.id],
