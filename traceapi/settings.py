@@ -9,6 +9,10 @@ from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+Access = Literal["open", "key", "off"]
+"""Who may read a page: anyone, any holder of a valid key, or no one (the route is absent)."""
+
+
 class Settings(BaseSettings):
     """Every knob traceapi has: env prefix ``TRACEAPI_``; Neo4j takes the usual ``NEO4J_*``."""
 
@@ -54,6 +58,10 @@ class Settings(BaseSettings):
     """Requests a second with one API key, bursts up to twice that; beyond it 429."""
     failed_keys_per_minute: int = 20
     """Keys that did not work from one address in a minute before it is answered 429."""
+    docs_access: Access | None = None
+    """``/openapi.json``, ``/docs``, ``/redoc``; unset: open in dev, ``key`` in production."""
+    metrics_access: Access | None = None
+    """``/metrics``; unset: open in dev, ``key`` in production."""
 
     @property
     def sqlite_path(self) -> Path:

@@ -68,3 +68,24 @@ def test_a_damaged_audit_entry_is_named_by_its_seq(client, keys, api_settings):
     assert verified.status_code == 200
     assert verified.json()["ok"] is False and verified.json()["first_broken_seq"] == 2
     assert client.get("/api/v1/audit/verify", headers=auth(keys["viewer"])).status_code == 403
+
+
+def test_production_keeps_the_api_description_and_metrics_behind_a_key(
+    api_settings, api_store, keys
+):
+    from tests.api.fixtures import make_client
+
+    production = api_settings.model_copy(update={"profile": "production"})
+    with make_client(production, api_store) as client:
+        for path in ("/openapi.json", "/docs", "/redoc", "/metrics"):
+            assert client.get(path).status_code == 401, path
+            assert client.get(path, headers=auth(keys["viewer"])).status_code == 200, path
+        assert client.get("/livez").status_code == 200
+        assert "/api/v1/impact" in client.get("/openapi.json", headers=auth(keys["viewer"])).text
+    closed = production.model_copy(update={"docs_access": "off", "metrics_access": "off"})
+    with make_client(closed, api_store) as client:
+        for path in ("/openapi.json", "/docs", "/redoc", "/metrics"):
+            assert client.get(path, headers=auth(keys["viewer"])).status_code == 404, path
+    with make_client(api_settings, api_store) as dev:  # dev: open, as before
+        for path in ("/openapi.json", "/docs", "/redoc", "/metrics"):
+            assert dev.get(path).status_code == 200, path

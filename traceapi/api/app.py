@@ -13,6 +13,7 @@ from traceapi import __version__
 from traceapi.api import health
 from traceapi.api.admission import AdmissionMiddleware
 from traceapi.api.auth import AuthFailures, KeyCache
+from traceapi.api.explorers import OPENAPI_PATH, include_protected_docs, open_docs_url
 from traceapi.api.logs import configure_logging
 from traceapi.api.metrics import ApiMetrics
 from traceapi.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -60,6 +61,9 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_url=open_docs_url(settings, OPENAPI_PATH),
+        docs_url=open_docs_url(settings, "/docs"),
+        redoc_url=open_docs_url(settings, "/redoc"),
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -69,6 +73,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(health.metrics_router(settings))
+    include_protected_docs(app, settings)
     include_routes(app, settings)
     # Last added runs first: the request context wraps everything so every answer carries an
     # id and a log line; admission refuses before the body is read.

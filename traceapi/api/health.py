@@ -1,5 +1,5 @@
-"""Liveness, readiness and metrics: no key needed, cheap, and quick to answer even when the
-store hangs."""
+"""Liveness, readiness and metrics: cheap, and quick to answer even when the store hangs;
+liveness and readiness need no key, metrics as the settings say."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from traceapi.api.explorers import guard, metrics_access
 from traceapi.api.problems import error_body
 from traceapi.errors import StoreUnavailable
+from traceapi.settings import Settings
 
 READINESS_TIMEOUT_S = 2.0
 """How long /readyz waits for the store before it answers 503."""
@@ -43,7 +45,16 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(error_body(StoreUnavailable.code, message), status_code=503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request) -> Response:
-    app_metrics = request.app.state.metrics
-    return Response(app_metrics.render(), media_type=app_metrics.content_type)
+def metrics_router(settings: Settings) -> APIRouter:
+    """``/metrics``: open, behind a key, or absent, as ``metrics_access`` says."""
+    access = metrics_access(settings)
+    metrics = APIRouter(tags=["health"], dependencies=guard(access))
+    if access == "off":
+        return metrics
+
+    @metrics.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    def render(request: Request) -> Response:
+        app_metrics = request.app.state.metrics
+        return Response(app_metrics.render(), media_type=app_metrics.content_type)
+
+    return metrics
