@@ -22,7 +22,7 @@ from traceapi.cli.listen import bind_listener
 from traceapi.cli.progress import progress_bar
 from traceapi.demo.stories import DemoStories
 from traceapi.domain.security import Role
-from traceapi.errors import Conflict, StoreMissing, TraceapiError
+from traceapi.errors import Conflict, InvalidInput, StoreMissing, TraceapiError
 from traceapi.services.keys import authenticate, create_key
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
@@ -176,8 +176,17 @@ def _print_welcome(
         console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
-def run_server(settings: Settings, *, listener: socket.socket) -> None:
-    """Serves ``create_app(settings)`` with uvicorn on ``listener``, one worker, until stopped."""
+HSTS = "max-age=31536000"
+"""Sent on every answer served over TLS: browsers then keep to HTTPS here for a year."""
+
+
+def run_server(
+    settings: Settings, *, listener: socket.socket, tls: tuple[Path, Path] | None = None
+) -> None:
+    """Serves ``create_app(settings)`` with uvicorn on ``listener``, one worker, until stopped;
+    over TLS (with HSTS) when ``tls`` names a certificate and its key."""
+    import ssl
+
     import uvicorn
 
     from traceapi.api.app import create_app
@@ -190,9 +199,22 @@ def run_server(settings: Settings, *, listener: socket.socket) -> None:
         workers=1,
         log_level=settings.log_level.lower(),
         access_log=False,  # our middleware logs each request once, as JSON with its request id
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
+        headers=[("strict-transport-security", HSTS)] if tls else None,
     )
     server = uvicorn.Server(config)
     try:
+        try:
+            config.load()  # reads the certificate and key now, to name them if they are bad
+        except (ssl.SSLError, OSError) as exc:
+            if tls is None:
+                raise
+            raise InvalidInput(
+                f"cannot serve TLS with certificate {tls[0]} and key {tls[1]}: "
+                f"{getattr(exc, 'reason', None) or exc}",
+                details={"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])},
+            ) from None
         server.run(sockets=[listener])
     except KeyboardInterrupt:
         pass  # uvicorn has shut down cleanly and re-raised the Ctrl+C it caught
@@ -255,8 +277,33 @@ def demo(
 
 
 @app.command("serve")
-def serve(host: Host = None, port: Port = None) -> None:
+def serve(
+    host: Host = None,
+    port: Port = None,
+    ssl_certfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--ssl-certfile",
+            exists=True,
+            dir_okay=False,
+            help="PEM certificate (chain): serve HTTPS, with HSTS. Needs --ssl-keyfile.",
+        ),
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None,
+        typer.Option(
+            "--ssl-keyfile", exists=True, dir_okay=False, help="PEM private key of the certificate."
+        ),
+    ] = None,
+) -> None:
     """Serves the REST and GraphQL API (GraphiQL at /graphql, OpenAPI at /docs)."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        given, missing = (
+            ("--ssl-certfile", "--ssl-keyfile") if ssl_keyfile is None else
+            ("--ssl-keyfile", "--ssl-certfile")
+        )  # fmt: skip
+        raise InvalidInput(f"{given} needs {missing} as well", details={"field": missing})
+    tls = (ssl_certfile, ssl_keyfile) if ssl_certfile and ssl_keyfile else None
     settings = cli_settings()
     try:
         require_store(settings)
@@ -266,7 +313,8 @@ def serve(host: Host = None, port: Port = None) -> None:
             f"[yellow]warning[/]: serving a new, empty store. {missing.message}", highlight=False
         )
     listener = bind_listener(host or settings.host, port or settings.port)
+    scheme = "https" if tls else "http"
     console_err.print(
-        f"serving on http://{host or settings.host}:{port or settings.port}", highlight=False
+        f"serving on {scheme}://{host or settings.host}:{port or settings.port}", highlight=False
     )
-    run_server(settings, listener=listener)
+    run_server(settings, listener=listener, tls=tls)
