@@ -267,3 +267,29 @@ def test_where_a_lot_was_made_and_a_shipment_left(loaded: GraphStore) -> None:
     supplied = loaded.edges_of([R1], side="in")
     receipt = next(e for e in supplied if e.type is EdgeType.SUPPLIED)
     assert receipt.props["biz_location"] == "urn:epc:id:sgln:4012345.00000.0"
+
+
+def test_serials_under_their_lot_with_packing_and_unpacking(store: GraphStore) -> None:
+    """``serials/serials.json``: units 101-104 of lot FG9 commissioned (ILMD lot number); 101,
+    102, 103 packed into a case, 103 unpacked again; the case shipped to H, 104 alone to C, 103
+    alone to D. Each row lists the units it carried: H 101 and 102 (not 103, out of the case
+    before it left), C 104, D 103."""
+    report = load_files(store, [DATA.parent / "serials" / "serials.json"], parse_epcis_file)
+    assert [f.status for f in report.files] == ["loaded"]
+    fg9 = "(01)04012345333336(10)FG9"
+
+    def unit(serial: int) -> str:
+        return f"(01)04012345333336(21){serial}"
+
+    units = store.edges_of([fg9], side="out", types=frozenset({EdgeType.HAS_UNIT}))
+    assert sorted(e.target for e in units) == [unit(n) for n in (101, 102, 103, 104)]
+    impact = recall_impact(store, lot_ids=["urn:epc:class:lgtin:4012345.033333.FG9"])
+    rows = [(r.customer_id, r.lot_id, r.quantity, r.serials) for r in impact.consignees]
+    assert rows == [
+        (D, fg9, 1.0, [unit(103)]),
+        (H, fg9, 2.0, [unit(101), unit(102)]),
+        (C, fg9, 1.0, [unit(104)]),
+    ]
+    parsed = list(csv.DictReader(io.StringIO(consignee_csv(impact))))
+    assert [p["serials"] for p in parsed] == [unit(103), f"{unit(101)};{unit(102)}", unit(104)]
+    assert {r.lot_id for r in impact.consignees} <= {v.id for v in impact.lots}

@@ -202,6 +202,8 @@ class ConsigneeRow(BaseModel):
     via: str | None = None
     via_name: str | None = None
     seed_quantity: dict[str, float] = Field(default_factory=dict)
+    serials: list[str] = Field(default_factory=list)
+    """Serialised units of the lot this row's shipments carried, where the data names them."""
 
     @classmethod
     def trusted(
@@ -220,6 +222,7 @@ class ConsigneeRow(BaseModel):
         via: str | None = None,
         via_name: str | None = None,
         seed_quantity: dict[str, float] | None = None,
+        serials: list[str] | None = None,
     ) -> ConsigneeRow:
         """A row from values of the right types (``quantity`` a ``float``), unvalidated.
 
@@ -241,6 +244,7 @@ class ConsigneeRow(BaseModel):
             "via": via,
             "via_name": via_name,
             "seed_quantity": seed_quantity or {},
+            "serials": serials or [],
         }
         return _assemble(cls, values, None, _ROW_FIELD_NAMES)
 

@@ -134,6 +134,7 @@ class Consignee:
     via: strawberry.ID | None = strawberry.field(description="The customer that shipped it on.")
     via_name: str | None
     seed_quantity: JSON = strawberry.field(description="Seed lots' quantity in it, by seed unit.")
+    serials: list[str] = strawberry.field(description="Serialised units, where the data has them.")
 
     @classmethod
     def of(cls, row: ConsigneeRow) -> Consignee:
@@ -153,6 +154,7 @@ class Consignee:
             via=strawberry.ID(row.via) if row.via is not None else None,
             via_name=row.via_name,
             seed_quantity=JSON(dict(row.seed_quantity)),
+            serials=list(row.serials),
         )
 
 

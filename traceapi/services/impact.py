@@ -119,13 +119,15 @@ CONSIGNEE_COLUMNS = [
     "unit",
     "shipment_ids",
     "shipped_dates",
+    "serials",
 ]
 
 _EPSILON = 1e-9
 _FINISHED = LotType.FINISHED.value
 
-Portion = tuple[str, float, str | None]
-"""(lot id, quantity, unit): part of a carrier's content that is affected product."""
+Portion = tuple[str, float, str | None, str | None]
+"""(lot id, quantity, unit, serialised unit id or None): part of a carrier's content that is
+affected product."""
 
 
 @dataclass(slots=True)
@@ -148,6 +150,8 @@ class _Found:
     received: defaultdict[str, list[EdgeRow]] = field(default_factory=lambda: defaultdict(list))
     """``SUPPLIED`` edges into each reached lot: its receipts."""
     unit_lot: dict[str, str] = field(default_factory=dict)
+    unpacked: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(item, container) -> when the item was taken out of the container (aggregation DELETE)."""
 
     def index(self, edges: Iterable[EdgeRow]) -> None:
         """Files material edges into reached nodes (and out of reached sources)."""
@@ -271,6 +275,12 @@ def _affected(
             elif kind.get(edge.target) == _CUSTOMER and edge.target in nodes:
                 delivered[edge.source].add(edge.target)
 
+    containers = [i for i, k in kind.items() if k is NodeKind.CONTAINER]
+    if containers:
+        for packed in store.edges_of(containers, side="in", types=frozenset({_PACKED_IN})):
+            removed = packed.props.get("removed_at")
+            if isinstance(removed, str):
+                found.unpacked[(packed.source, packed.target)] = removed
     shares = propagate_shares(ids, found.into, seeds=seeds)
     for lot_id in _lots_of_units(store, found):
         shares[lot_id] = 0.0
@@ -523,6 +533,8 @@ class _Shipment:
     quantities: dict[str, float]
     """The same by unit of measure (``UNSPECIFIED_UNIT`` when none was recorded)."""
     shipped_at: str | None
+    serials: dict[tuple[str, str | None], list[str]] = field(default_factory=dict)
+    """Serialised units carried, by (lot id, unit) as ``portions`` (directly or in containers)."""
 
 
 def _shipments(
@@ -558,6 +570,9 @@ def _shipments(
     for shipment_id in shipment_ids:
         # Plain dicts: 0.0 + qty, as a defaultdict(float) adds it, at half the cost.
         portions: dict[tuple[str, str | None], float] = {}
+        serials: dict[tuple[str, str | None], list[str]] = {}
+        raw_time = nodes[shipment_id].props.get("shipped_at")
+        when = raw_time if isinstance(raw_time, str) else None
         for edge in shipped_in.get(shipment_id, ()):
             carrier = edge.source
             if kind[carrier] == _LOT:  # the usual case, inline
@@ -568,8 +583,12 @@ def _shipments(
                 key = (carrier, edge.unit or lot_unit(carrier))
                 portions[key] = portions.get(key, 0.0) + qty
             else:
-                for lot, qty, unit in _portions(found, carrier, edge.qty, edge.unit, set()):
+                for lot, qty, unit, item in _portions(
+                    found, carrier, edge.qty, edge.unit, set(), when
+                ):
                     portions[(lot, unit)] = portions.get((lot, unit), 0.0) + qty
+                    if item is not None:
+                        serials.setdefault((lot, unit), []).append(item)
         quantities: dict[str, float] = {}
         for (_, unit), qty in portions.items():
             measure = unit or UNSPECIFIED_UNIT
@@ -584,30 +603,42 @@ def _shipments(
                 portions=portions,
                 quantities=quantities,
                 shipped_at=shipped_at if isinstance(shipped_at, str) else None,
+                serials=serials,
             )
         )
     return result
 
 
 def _portions(
-    found: _Found, carrier: str, qty: float | None, unit: str | None, visiting: set[str]
+    found: _Found,
+    carrier: str,
+    qty: float | None,
+    unit: str | None,
+    visiting: set[str],
+    when: str | None,
 ) -> Iterable[Portion]:
-    """Affected lots inside ``carrier`` (a lot, unit or container) and how much of each."""
+    """Affected lots inside ``carrier`` (a lot, unit or container) and how much of each. An
+    item taken out of a container (``removed_at``) before the shipment left (``when``; always,
+    when the shipment has no time) is not in it."""
     kind = found.kind.get(carrier)
     if kind is NodeKind.LOT:
         if qty is None:
             recorded = found.nodes[carrier].props.get("quantity")
             qty = float(recorded) if isinstance(recorded, int | float) else 0.0
-        return [(carrier, qty, unit or found.lot_unit(carrier))]
+        return [(carrier, qty, unit or found.lot_unit(carrier), None)]
     if kind is NodeKind.UNIT:
         lot = found.unit_lot.get(carrier, carrier)
-        return [(lot, 1.0 if qty is None else qty, unit or found.lot_unit(lot))]
+        return [(lot, 1.0 if qty is None else qty, unit or found.lot_unit(lot), carrier)]
     if kind is NodeKind.CONTAINER and carrier not in visiting:
         visiting.add(carrier)
         inner: list[Portion] = []
+        unpacked = found.unpacked
         for edge in found.into.get(carrier, ()):
             if edge.type is _PACKED_IN and edge.source in found.depth:
-                inner.extend(_portions(found, edge.source, edge.qty, edge.unit, visiting))
+                removed = unpacked.get((edge.source, carrier)) if unpacked else None
+                if removed is not None and (when is None or removed <= when):
+                    continue
+                inner.extend(_portions(found, edge.source, edge.qty, edge.unit, visiting, when))
         visiting.discard(carrier)
         return inner
     return []
@@ -735,6 +766,7 @@ def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
 class _Row:
     quantity: float = 0.0
     shipments: list[str] = field(default_factory=list)
+    serials: set[str] = field(default_factory=set)
 
 
 def _customers(affected: _Affected) -> tuple[list[CustomerImpact], list[ConsigneeRow]]:
@@ -756,6 +788,9 @@ def _customers(affected: _Affected) -> tuple[list[CustomerImpact], list[Consigne
                 row.quantity += qty
                 if shipment.id not in row.shipments:
                     row.shipments.append(shipment.id)
+                carried = shipment.serials.get((lot, unit))
+                if carried:
+                    row.serials.update(carried)
     customer_tier = {c: min(tier[k] for k in rows) for c, rows in rows_of.items() if rows}
     for customer_id, received in got.items():  # shipments that carried nothing affected
         if customer_id not in customer_tier:
@@ -830,6 +865,7 @@ def _customers(affected: _Affected) -> tuple[list[CustomerImpact], list[Consigne
                     via,
                     via_node.name if via_node is not None else None,
                     _seed_in(affected, [((lot, unit), row.quantity)]),
+                    sorted(row.serials),
                 )
             )
     return customers, consignees
@@ -864,6 +900,7 @@ def consignee_csv(report: ImpactReport | ConsigneeList) -> str:
                 row.unit or "",
                 ";".join(row.shipment_ids),
                 ";".join(row.shipped_dates),
+                ";".join(row.serials),
             ]
             for row in sorted(rows, key=_CSV_ORDER)
         )
