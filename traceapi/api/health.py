@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from traceapi.api.explorers import guard, metrics_access
 from traceapi.api.problems import error_body
-from traceapi.errors import StoreUnavailable
+from traceapi.errors import CorruptData, StoreUnavailable
 from traceapi.settings import Settings
 
 READINESS_TIMEOUT_S = 2.0
@@ -25,19 +25,22 @@ async def livez() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="The store answers",
-    responses={503: {"description": "The store does not answer"}},
+    summary="The store can serve: it answers, its index is built, its data decodes",
+    responses={503: {"description": "The store cannot serve yet, or not at all"}},
 )
 async def readyz(request: Request) -> Response:
     store = request.app.state.store
     message = "store did not answer"
     try:
         with anyio.fail_after(READINESS_TIMEOUT_S):
-            await anyio.to_thread.run_sync(store.ping, abandon_on_cancel=True)
+            await anyio.to_thread.run_sync(store.check_ready, abandon_on_cancel=True)
         return JSONResponse({"status": "ok", "backend": store.backend})
     except TimeoutError:
-        message = f"store did not answer within {READINESS_TIMEOUT_S:g} s"
-    except StoreUnavailable as exc:
+        message = (
+            f"store not ready within {READINESS_TIMEOUT_S:g} s (a first index build of a large "
+            "store takes a few seconds; ask again)"
+        )
+    except (StoreUnavailable, CorruptData) as exc:
         message = exc.message
     except Exception as exc:  # a closed or broken store must read as "not ready", not crash
         message = f"store check failed: {type(exc).__name__}"

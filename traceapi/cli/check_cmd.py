@@ -10,6 +10,8 @@ from rich.table import Table
 from traceapi.cli.common import console, opened_store, print_json
 from traceapi.cli.groups import db_app
 from traceapi.cli.progress import working
+from traceapi.errors import CorruptData
+from traceapi.store.base import DamagedRecord
 
 if TYPE_CHECKING:  # the check pulls in numpy; only `db check` should pay for that import
     from traceapi.services.quality import QualityReport
@@ -66,12 +68,34 @@ def check(
     """Data-quality report: cycles, self-loops, lots without origin, mass-balance gaps, ...
 
     Findings are a report, not a failure: the exit code is 0 unless the check itself fails.
+    Stored records that do not decode come first: they are listed and the exit code is 10
+    (the rest of the report needs every record readable).
     """
     from traceapi.services.quality import check_quality
 
     with opened_store() as store, working("checking data quality"):
-        report = check_quality(store, tolerance=tolerance, examples=examples)
+        damaged = store.damaged_records(limit=max(examples, 100))
+        report = None if damaged else check_quality(store, tolerance=tolerance, examples=examples)
+    if report is None:
+        _print_damaged(damaged, as_json=as_json)
+        raise typer.Exit(CorruptData.exit_code)
     if as_json:
         print_json(report)
     else:
         print_quality(report)
+
+
+def _print_damaged(damaged: list[DamagedRecord], *, as_json: bool) -> None:
+    if as_json:
+        print_json({"damaged_records": [record._asdict() for record in damaged]})
+        return
+    table = Table(title="damaged records: stored, but they do not decode", title_justify="left")
+    table.add_column("record", overflow="fold")
+    table.add_column("why")
+    for record in damaged:
+        table.add_row(f"[bold red]{record.record}[/]", record.reason)
+    console.print(table)
+    console.print(
+        "Answers that contain these records fail with CORRUPT_DATA; restore them from a backup "
+        "or load their source again."
+    )

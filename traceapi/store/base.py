@@ -55,6 +55,14 @@ class StoreStats:
 EdgeSide = Literal["out", "in", "both"]
 
 
+class DamagedRecord(NamedTuple):
+    """A stored node or edge that does not decode: which (``node 'X'``, ``edge 'A' -T-> 'B'``)
+    and why. Reads that meet one raise ``CorruptData``; ``db check`` lists them all."""
+
+    record: str
+    reason: str
+
+
 class EdgeRow(NamedTuple):
     """An edge without its properties: what answers weighing tens of thousands of edges read
     (``edges_of`` builds a model per edge, several times the cost)."""
@@ -184,6 +192,17 @@ class GraphStore(Protocol):
 
     def ping(self) -> None:
         """Returns when the store answers; raises ``StoreUnavailable`` otherwise."""
+        ...
+
+    def check_ready(self) -> None:
+        """Returns when the store can serve what requests need: it answers, its traversal
+        structures are built (the embedded index, built now if it was not), and a sample of
+        stored nodes and edges decodes. Raises ``StoreUnavailable`` or ``CorruptData``."""
+        ...
+
+    def damaged_records(self, *, limit: int = 100) -> list[DamagedRecord]:
+        """Up to ``limit`` stored nodes and edges whose kind or properties do not decode (a
+        whole-store scan, for ``db check``)."""
         ...
 
     def close(self) -> None: ...

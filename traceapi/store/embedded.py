@@ -49,14 +49,23 @@ from traceapi.domain.model import (
 from traceapi.domain.security import ApiKey, Role
 from traceapi.errors import (
     Conflict,
+    CorruptData,
     InvalidInput,
     NotFound,
     StoreUnavailable,
     TraceapiError,
 )
-from traceapi.store.base import Direction, EdgeRow, EdgeSide, GraphStore, Reach, StoreStats
+from traceapi.store.base import (
+    DamagedRecord,
+    Direction,
+    EdgeRow,
+    EdgeSide,
+    GraphStore,
+    Reach,
+    StoreStats,
+)
 from traceapi.store.csr_index import KIND_CODES, TraversalIndex
-from traceapi.store.sqlite_batch import apply_batch_in, json_default
+from traceapi.store.sqlite_batch import apply_batch_in, damaged, json_default, load_props
 from traceapi.store.sqlite_schema import connect, ensure_schema
 
 _KIND_CODE_SQL = (
@@ -570,6 +579,47 @@ class EmbeddedStore(GraphStore):
         with _sqlite_errors(f"reading {self.path}"):
             self._reader().execute("SELECT count(*) FROM sqlite_master").fetchone()
 
+    def check_ready(self) -> None:
+        self.ping()
+        self.index_info()  # builds the traversal index from every flow edge, if not yet built
+        with _sqlite_errors("reading a sample of nodes and edges"):
+            conn = self._reader()
+            sample = READY_SAMPLE
+            rows = conn.execute(
+                f"SELECT * FROM (SELECT {_NODE_COLUMNS} FROM nodes AS n ORDER BY n.rid "
+                f"LIMIT {sample}) UNION SELECT * FROM (SELECT {_NODE_COLUMNS} "
+                f"FROM nodes AS n ORDER BY n.rid DESC LIMIT {sample})"
+            ).fetchall()
+            _nodes_with_aliases(conn, rows)
+            _edges(
+                conn.execute(
+                    "SELECT e.rowid, s.id, d.id, e.type, e.qty, e.unit, e.props FROM edges AS e "
+                    "JOIN nodes AS s ON s.rid = e.src JOIN nodes AS d ON d.rid = e.dst "
+                    f"ORDER BY e.rowid DESC LIMIT {sample}"
+                ).fetchall()
+            )
+
+    def damaged_records(self, *, limit: int = 100) -> list[DamagedRecord]:
+        found: list[DamagedRecord] = []
+        with _sqlite_errors("looking for damaged records"):
+            conn = self._reader()
+            for node_id, kind, props in conn.execute("SELECT id, kind, props FROM nodes"):
+                where = f"node {node_id!r}"
+                if kind not in _NODE_KINDS:
+                    found.append(DamagedRecord(where, f"its kind {kind!r} is not one of ours"))
+                else:
+                    found.extend(_undecodable(props, where))
+                if len(found) >= limit:
+                    return found[:limit]
+            for source, type_, target, props in conn.execute(
+                "SELECT s.id, e.type, d.id, e.props FROM edges AS e "
+                "JOIN nodes AS s ON s.rid = e.src JOIN nodes AS d ON d.rid = e.dst"
+            ):
+                found.extend(_undecodable(props, f"edge {source!r} -{type_}-> {target!r}"))
+                if len(found) >= limit:
+                    return found[:limit]
+        return found
+
     def close(self) -> None:
         with self._write_lock, self._index_lock, self._readers_lock:
             if self._closed:
@@ -592,6 +642,18 @@ class EmbeddedStore(GraphStore):
 
 _KEY_COLUMNS = "key_id, name, role, key_hash, created_at, revoked_at"
 _AUDIT_COLUMNS = "seq, at, actor, action, entity_kind, entity_id, old, new, reason, prev_hash, hash"
+
+
+READY_SAMPLE = 8
+"""Rows read (first and last nodes, latest edges) to see that stored data decodes."""
+
+
+def _undecodable(props: str, where: str) -> list[DamagedRecord]:
+    try:
+        load_props(props, where=where)
+    except CorruptData as exc:
+        return [DamagedRecord(where, exc.details["reason"])]
+    return []
 
 
 def _nodes_with_aliases(conn: sqlite3.Connection, rows: list[Any]) -> list[Node]:
@@ -620,7 +682,15 @@ def _nodes_with_aliases(conn: sqlite3.Connection, rows: list[Any]) -> list[Node]
         else:
             found.append(alias)
     kinds, make, fields = _NODE_KINDS, _trusted, _NODE_FIELDS
-    decoded = iter(_decode_many([row[4] for row in rows]))
+    try:
+        decoded = iter(_decode_many([row[4] for row in rows]))
+        for row in rows:
+            if row[2] not in kinds:
+                raise damaged(f"node {row[1]!r}", f"its kind {row[2]!r} is not one of ours")
+    except ValueError:
+        for row in rows:  # name the first damaged row (the fast path decodes all at once)
+            load_props(row[4], where=f"node {row[1]!r}")
+        raise
     return [
         make(
             Node,
@@ -652,11 +722,17 @@ def _decode(text: str) -> Any:
 
 def _decode_many(texts: list[str]) -> list[Any]:
     """The stored JSON objects among ``texts`` that are not ``{}``, decoded in one call: a third
-    cheaper than one call each, and equal keys share one string."""
+    cheaper than one call each, and equal keys share one string. ValueError when one is not a
+    JSON object (the caller then names it, decoding row by row)."""
     filled = [text for text in texts if text != "{}"]
     if len(filled) < 2:
-        return [_decode(text) for text in filled]
-    return list(_decode("[" + ",".join(filled) + "]"))
+        decoded = [_decode(text) for text in filled]
+    else:
+        decoded = _decode("[" + ",".join(filled) + "]")
+    # A damaged row may still be JSON: not an object, or two objects that shift the rest.
+    if len(decoded) != len(filled) or not all(type(value) is dict for value in decoded):
+        raise ValueError("a stored property map is not one JSON object")
+    return list(decoded)
 
 
 def _trusted(model: type[_Model], values: dict[str, Any], fields: set[str]) -> _Model:
@@ -685,7 +761,12 @@ def _edges_between(sources: list[str], targets: list[str], rows: list[Any]) -> l
     ``_trusted`` written out in the loop: a recall reads tens of thousands of edges, and the
     call per edge costs a fifth of building it."""
     types, fields, new, set_attr = _EDGE_TYPES, _EDGE_FIELDS, object.__new__, _set_attr
-    decoded = iter(_decode_many([row[6] for row in rows]))
+    try:
+        decoded = iter(_decode_many([row[6] for row in rows]))
+    except ValueError:
+        for source, target, row in zip(sources, targets, rows, strict=True):
+            load_props(row[6], where=f"edge {source!r} -{row[3]}-> {target!r}")
+        raise
     edges: list[Edge] = []
     for source, target, row in zip(sources, targets, rows, strict=True):
         edge = new(Edge)

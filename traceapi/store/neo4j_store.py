@@ -22,6 +22,7 @@ one level per query and keeps the visited set here: no variable-length pattern, 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,6 +48,7 @@ from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, Node
 from traceapi.domain.security import ApiKey
 from traceapi.errors import (
     Conflict,
+    CorruptData,
     InvalidInput,
     LimitExceeded,
     NotFound,
@@ -54,10 +56,18 @@ from traceapi.errors import (
     TraceapiError,
 )
 from traceapi.settings import Settings
-from traceapi.store.base import Direction, EdgeRow, EdgeSide, GraphStore, Reach, StoreStats
+from traceapi.store.base import (
+    DamagedRecord,
+    Direction,
+    EdgeRow,
+    EdgeSide,
+    GraphStore,
+    Reach,
+    StoreStats,
+)
 from traceapi.store.cypher import load_query
 from traceapi.store.migrations import Migration, apply_migrations
-from traceapi.store.sqlite_batch import dump_props, json_default
+from traceapi.store.sqlite_batch import damaged, dump_props, json_default, load_props
 
 T = TypeVar("T")
 
@@ -408,28 +418,58 @@ class Neo4jStore(GraphStore):
         return StoreStats(nodes=dict(sorted(nodes.items())), edges=dict(sorted(edges.items())))
 
     def iter_nodes(self, *, chunk_size: int = 10_000) -> Iterator[Node]:
+        for row in self._node_rows(chunk_size):
+            yield _node_from_row(row)
+
+    def iter_edges(self, *, chunk_size: int = 10_000) -> Iterator[Edge]:
+        for row in self._edge_rows(chunk_size):
+            yield _edge_from_row(row)
+
+    def _node_rows(self, chunk_size: int) -> Iterator[dict[str, Any]]:
+        """Every node as a raw row, in id order, a page at a time."""
         cursor = ""
         while True:
             rows = self._read(
                 load_query("list_nodes"), after=cursor, filters={}, page_size=chunk_size
             )
-            for row in rows:
-                yield _node_from_row(row)
+            yield from rows
             if not rows or len(rows) < chunk_size:
                 return
             cursor = str(rows[-1]["id"])
 
-    def iter_edges(self, *, chunk_size: int = 10_000) -> Iterator[Edge]:
+    def _edge_rows(self, chunk_size: int) -> Iterator[dict[str, Any]]:
+        """Every edge as a raw row, by source id, a page of sources at a time."""
         cursor = ""
         while True:
             rows = self._read(load_query("page_edges"), after=cursor, page_size=chunk_size)
             sources = {str(row["source_id"]) for row in rows}
-            for row in rows:
-                if row["rel_type"] is not None:
-                    yield _edge_from_row(row)
+            yield from (row for row in rows if row["rel_type"] is not None)
             if not rows or len(sources) < chunk_size:
                 return
             cursor = str(rows[-1]["source_id"])  # rows come ordered by source id, server-side
+
+    def check_ready(self) -> None:
+        self.ping()
+        # Neo4j has no index of ours to build; see that a sample of what it stores decodes.
+        for row in itertools.islice(self._node_rows(READY_SAMPLE), READY_SAMPLE):
+            _node_from_row(row)
+        for row in itertools.islice(self._edge_rows(READY_SAMPLE), READY_SAMPLE):
+            _edge_from_row(row)
+
+    def damaged_records(self, *, limit: int = 100) -> list[DamagedRecord]:
+        found: list[DamagedRecord] = []
+        checks = itertools.chain(
+            ((row, _node_from_row) for row in self._node_rows(10_000)),
+            ((row, _edge_from_row) for row in self._edge_rows(10_000)),
+        )
+        for row, decode in checks:
+            try:
+                decode(row)
+            except CorruptData as exc:
+                found.append(DamagedRecord(exc.details["record"], exc.details["reason"]))
+                if len(found) >= limit:
+                    break
+        return found
 
     # -- meta, keys, audit ---------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -659,24 +699,34 @@ def _edge_row(edge: Edge) -> dict[str, Any]:
     return {"source": edge.source, "type": edge.type.value, "target": edge.target, "props": stored}
 
 
+READY_SAMPLE = 8
+"""Rows read (first nodes, first edges) to see that stored data decodes."""
+
+
 def _node_from_row(row: Mapping[str, Any]) -> Node:
+    where = f"node {row['id']!r}"
+    try:
+        kind = NodeKind(row["kind"])
+    except ValueError as exc:
+        raise damaged(where, f"its kind {row['kind']!r} is not one of ours") from exc
     return Node(
         id=row["id"],
-        kind=NodeKind(row["kind"]),
+        kind=kind,
         name=row.get("name"),
         aliases=list(row.get("aliases") or []),
-        props=json.loads(row["props_json"]) if row.get("props_json") else {},
+        props=load_props(row.get("props_json"), where=where),
     )
 
 
 def _edge_from_row(row: Mapping[str, Any]) -> Edge:
+    where = f"edge {row['source_id']!r} -{row['rel_type']}-> {row['target_id']!r}"
     return Edge(
         source=row["source_id"],
         target=row["target_id"],
         type=EdgeType(row["rel_type"]),
         qty=row.get("qty"),
         unit=row.get("unit"),
-        props=json.loads(row["props_json"]) if row.get("props_json") else {},
+        props=load_props(row.get("props_json"), where=where),
     )
 
 

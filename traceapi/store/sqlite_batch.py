@@ -28,7 +28,7 @@ from typing import Any, cast
 import numpy as np
 
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
-from traceapi.errors import Conflict, InvalidInput
+from traceapi.errors import Conflict, CorruptData, InvalidInput
 from traceapi.gc_pause import collector_paused
 
 # Edges merge like nodes: a new non-null qty or unit wins, props are merged as a JSON merge
@@ -82,6 +82,28 @@ _ENCODE = c_make_encoder(
     False,  # allow_nan
 )
 """The C encoder ``json.dumps`` would build on every call, built once: a third cheaper."""
+
+
+def load_props(text: str | None, *, where: str) -> dict[str, Any]:
+    """A stored property map back as a dict; ``CorruptData`` naming ``where`` when the text is
+    not a JSON object (a damaged row must fail the answers that contain it, clearly)."""
+    if not text or text == "{}":
+        return {}
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise damaged(where, f"its properties are not JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise damaged(where, "its properties are not a JSON object")
+    return value
+
+
+def damaged(where: str, reason: str) -> CorruptData:
+    """The error for a stored record that does not decode, pointing at ``db check``."""
+    return CorruptData(
+        f"{where} is stored damaged: {reason}; 'traceapi db check' lists every damaged record",
+        details={"record": where, "reason": reason},
+    )
 
 
 def dump_props(props: dict[str, Any], *, where: str, keep_nulls: bool = False) -> str:
