@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.table import Table
 
 from traceapi.cli.common import cli_settings, console, opened_store, print_json
@@ -25,7 +26,7 @@ LotId = Annotated[
 ]
 
 
-def _value(view: NodeView, name: str) -> str:
+def _value(view: BaseModel, name: str) -> str:
     value: Any = getattr(view, name, None)
     if value is None:
         return ""
@@ -34,7 +35,7 @@ def _value(view: NodeView, name: str) -> str:
     return str(value)
 
 
-def _table(title: str, views: Sequence[NodeView], columns: Sequence[str], *, rows: int) -> None:
+def _table(title: str, views: Sequence[BaseModel], columns: Sequence[str], *, rows: int) -> None:
     """One table of a trace answer; long lists are cut at ``rows`` with a count of the rest."""
     if not views:
         return
@@ -154,6 +155,19 @@ def _show_impact(report: ImpactReport, *, rows: int) -> None:
         ),
         ("quantity shipped", ", ".join(f"{q:g} {u}" for u, q in summary.quantity_shipped.items())),
         ("quantity on hand", ", ".join(f"{q:g} {u}" for u, q in summary.quantity_on_hand.items())),
+        (
+            "quantity in distribution",
+            ", ".join(f"{q:g} {u}" for u, q in summary.quantity_in_distribution.items()),
+        ),
+        ("stock figures below zero", summary.negative_stock),
+        (
+            "seed",
+            "; ".join(
+                f"{b['seed']:g} {u}: {b['distributed']:g} distributed, {b['on_hand']:g} on hand, "
+                f"{b['unaccounted']:g} unaccounted"
+                for u, b in summary.seed_balance.items()
+            ),
+        ),
         ("steps with an open mass balance", summary.unaccounted_steps),
     ):
         overview.add_row(label, str(value))
@@ -164,12 +178,29 @@ def _show_impact(report: ImpactReport, *, rows: int) -> None:
         ("depth", "id", "material", "status", "quantity", "on_hand", "quantity_share"),
         rows=rows,
     )
-    _table("Stock on hand", report.stock_on_hand, ("id", "material", "on_hand", "unit"), rows=rows)
+    _table(
+        "Stock on hand (ours)",
+        report.stock_on_hand,
+        ("id", "material", "on_hand", "on_hand_unit", "negative"),
+        rows=rows,
+    )
+    _table(
+        "Stock in distribution",
+        report.stock_in_distribution,
+        ("holder", "lot_id", "received", "shipped_onward", "quantity", "unit", "negative"),
+        rows=rows,
+    )
     _table("Shipments", report.shipments, ("depth", "id", "shipped_at", "origin"), rows=rows)
     _table(
         "Customers",
         report.customers,
         ("tier", "id", "name", "customer_type", "region", "quantity", "unit"),
+        rows=rows,
+    )
+    _table(
+        "Consignee rows (tier per route)",
+        report.consignees,
+        ("tier", "route", "via", "customer_id", "lot_id", "quantity", "unit"),
         rows=rows,
     )
 
