@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 Access = Literal["open", "key", "off"]
 """Who may read a page: anyone, any holder of a valid key, or no one (the route is absent)."""
 
@@ -50,6 +49,8 @@ class Settings(BaseSettings):
     """Estimated objects one GraphQL answer may hold (see ``traceapi.gql.guard``)."""
     gql_deadline_seconds: float = 10.0
     """A GraphQL operation still running after this long is stopped and answers LIMIT_EXCEEDED."""
+    worker_threads: int = 16
+    """Threads that run blocking work (store reads, traces); each keeps one read connection."""
     max_in_flight: int = 32
     """Requests served at once; beyond it 503 with Retry-After (0: no bound)."""
     rate_per_address: float = 200.0

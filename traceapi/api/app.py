@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 
 from traceapi import __version__
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = store is None
+        # Each worker thread keeps a read connection with its page cache: bound how many.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         app.state.store = _open_or_wait(settings) if store is None else store
         try:
             yield

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -122,7 +123,8 @@ class EmbeddedStore(GraphStore):
         self._write_lock = threading.RLock()
         self._index_lock = threading.Lock()
         self._readers_lock = threading.Lock()
-        self._readers: list[sqlite3.Connection] = []
+        self._readers: list[tuple[weakref.ref[threading.Thread], sqlite3.Connection]] = []
+        """Each thread's read connection with its thread: closed once the thread has ended."""
         self._local = threading.local()
         self._index: TraversalIndex | None = None
         self._seen_version: int | None = None
@@ -155,7 +157,11 @@ class EmbeddedStore(GraphStore):
             raise StoreUnavailable(f"the store {self.path} is closed")
 
     def _reader(self) -> sqlite3.Connection:
-        """This thread's read connection."""
+        """This thread's read connection.
+
+        Worker threads come and go (anyio ends a thread idle for 10 s): a new thread's
+        connection is made here, and the connections of threads that have ended are closed
+        then, so their page caches (up to ``_READER_CACHE_MIB`` each) do not pile up."""
         self._check_open()
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
@@ -165,9 +171,26 @@ class EmbeddedStore(GraphStore):
                 if self._closed:
                     conn.close()
                     self._check_open()
-                self._readers.append(conn)
+                self._close_readers_of_ended_threads()
+                self._readers.append((weakref.ref(threading.current_thread()), conn))
             self._local.conn = conn
         return conn
+
+    def _close_readers_of_ended_threads(self) -> None:
+        kept = []
+        for owner, conn in self._readers:
+            thread = owner()
+            if thread is not None and thread.is_alive():
+                kept.append((owner, conn))
+            else:
+                with suppress(sqlite3.Error):
+                    conn.close()  # its thread is gone: no one else can be using it
+        self._readers[:] = kept
+
+    def reader_count(self) -> int:
+        """Open read connections (one per live thread that has read): for tests and ops."""
+        with self._readers_lock:
+            return len(self._readers)
 
     @contextmanager
     def _writing(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -625,7 +648,7 @@ class EmbeddedStore(GraphStore):
             if self._closed:
                 return
             self._closed = True
-            for conn in [self._writer, self._watcher, *self._readers]:
+            for conn in [self._writer, self._watcher, *(c for _, c in self._readers)]:
                 with suppress(sqlite3.Error):
                     conn.close()
             self._readers.clear()
