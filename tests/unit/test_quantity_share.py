@@ -59,6 +59,18 @@ def test_missing_quantity_weighs_inputs_equally() -> None:
     assert weights_of([Inflow("a", 0.0), Inflow("b", 0.0)]) == [1.0, 1.0]
 
 
+def test_inputs_in_several_units_are_not_added() -> None:
+    """40 kg of seed resin and 60 pcs of clean clamps into one step: 40 / (40 + 60) would add
+    kilograms to pieces, so the inputs weigh equally (1/2); one unit in two spellings (KGM and
+    kg) is one unit, weighed by quantity (40 / 100)."""
+    mixed = {"S": [Inflow("R", 40.0, "kg"), Inflow("C", 60.0, "pcs")], "L": [Inflow("S", 1.0)]}
+    assert propagate_shares(["R", "S", "L"], mixed, seeds={"R"})["L"] == pytest.approx(0.5)
+    assert weights_of(mixed["S"]) == [1.0, 1.0]
+    spelled = {"S": [Inflow("R", 40.0, "KGM"), Inflow("C", 60.0, "kg")], "L": [Inflow("S", 1.0)]}
+    assert propagate_shares(["R", "S", "L"], spelled, seeds={"R"})["L"] == pytest.approx(0.4)
+    assert weights_of(spelled["S"]) == [40.0, 60.0]
+
+
 def test_rework_loop_stays_finite_and_back_edge_adds_nothing() -> None:
     # R -> S1 -> L1 -> S2 -> L2 -> S1 (rework back into S1), with weights 1 each.
     edges = [

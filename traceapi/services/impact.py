@@ -25,7 +25,8 @@ Conventions (see docs/performance.md and the docstrings below):
   propagated through same-unit ratios; ``summary.seed_balance`` adds it up (distributed + on
   hand + unaccounted = seed) and ``seed_unaccounted`` says where and why the rest is not
   attributed. ``quantity_share`` and ``seed_equivalent`` are the older concentration figures
-  (a step's inputs weighed by quantity), kept for existing readers.
+  (a step's inputs weighed by quantity when they share a unit, else equally, the step then
+  listed in ``unaccounted``), kept for existing readers.
 - Stock per holder. Ours (``stock_on_hand``, ``holder: us``): the lot's ``on_hand`` property
   when recorded; otherwise what it held (``quantity``, else produced plus received) less what
   steps consumed and *we* shipped (the lot, its units, containers holding them), in the lot's
@@ -66,7 +67,7 @@ from traceapi.domain.units import canonical_unit, same_unit
 from traceapi.errors import InvalidInput
 from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
-from traceapi.services.quantity_share import propagate_shares
+from traceapi.services.quantity_share import one_unit, propagate_shares
 from traceapi.services.seed_flow import (
     LotFlows,
     Outflow,
@@ -994,7 +995,8 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
 
     Inputs without a quantity: the fraction of inputs that are unquantified (their weights are a
     guess). No recorded output: all of it. Outputs above inputs (same unit throughout): the
-    excess over the outputs. Steps in several units are not balanced; the reasons add up.
+    excess over the outputs. Inputs in several units: named (their weights are a guess), with
+    no fraction of their own. Steps in several units are not balanced; the reasons add up.
     """
     result: list[UnaccountedStep] = []
     into, out_of, frontier = found.into, found.out_of, found.frontier
@@ -1011,6 +1013,12 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
                 f"{len(missing)} of {len(inputs)} inputs have no quantity: inputs weighed equally"
             )
             unattributed += len(missing) / len(inputs)
+        elif not one_unit(inputs):
+            named = ", ".join(sorted({canonical_unit(e.unit) for e in inputs if e.unit}))
+            reasons.append(
+                f"inputs in several units ({named}) cannot be added: inputs weighed equally, "
+                "so quantity_share is an estimate (seed_quantity is not)"
+            )
         if step_id not in frontier:
             if not outputs:
                 reasons.append("no recorded output: the affected material goes nowhere")

@@ -4,8 +4,10 @@ The rule (architecture.md): a node's share is the quantity-weighted mean of the 
 flowed into it. For a process step that is ``sum(share(input) * qty(input)) / sum(qty(input))``
 over *all* its inputs (unaffected inputs have share 0), and every output of the step carries that
 share; a lot produced by several steps combines them weighted by the quantity each produced. Seed
-lots have share 1. When any inflow of a node lacks a quantity, its inflows weigh equally instead
-(the impact service lists such steps as unaccounted).
+lots have share 1. When any inflow of a node lacks a quantity, or its inflows are in more than one
+unit (kilograms of resin and pieces of clamps cannot be added), its inflows weigh equally instead
+and the share is only an estimate (the impact service lists such steps as unaccounted; the seed
+quantity of ``seed_flow`` is the figure that never mixes units).
 
 Cycles (rework loops, dirty data) stay finite: nodes are settled in topological order over the
 reached subgraph; when only nodes on cycles are left, the one reached first (smallest BFS depth)
@@ -19,6 +21,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
+from traceapi.domain.units import same_unit
+
 
 class Arrow(Protocol):
     """Anything with a source node id and a quantity: an ``Inflow``, or an ``Edge`` as is."""
@@ -29,18 +33,38 @@ class Arrow(Protocol):
     @property
     def qty(self) -> float | None: ...
 
+    @property
+    def unit(self) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Inflow:
-    """One weighted arrow into a node: where it came from and how much (None when unrecorded)."""
+    """One weighted arrow into a node: where it came from and how much (None when unrecorded),
+    in what unit."""
 
     source: str
     qty: float | None
+    unit: str | None = None
+
+
+def one_unit(inflows: Sequence[Arrow]) -> bool:
+    """Whether the recorded units of ``inflows`` are one unit (unrecorded ones match any)."""
+    first: str | None = None
+    for flow in inflows:
+        unit = flow.unit
+        if unit is None or unit == first:
+            continue
+        if first is None:
+            first = unit
+        elif not same_unit(unit, first):
+            return False
+    return True
 
 
 def weights_of(inflows: Sequence[Arrow]) -> list[float]:
-    """Recorded quantities, or equal weights when any quantity is missing or all are zero."""
-    if inflows and all(f.qty is not None for f in inflows):
+    """Recorded quantities, or equal weights when any quantity is missing, all are zero, or
+    they are in more than one unit."""
+    if inflows and all(f.qty is not None for f in inflows) and one_unit(inflows):
         qtys = [float(f.qty or 0.0) for f in inflows]
         if sum(qtys) > 0:
             return qtys
@@ -129,7 +153,7 @@ def _mean_share(inflows: Sequence[Arrow], share: Mapping[str, float]) -> float:
     """The inflows' shares weighed by ``weights_of``, summed in the same order (so answers do not
     change in the last bit), without building the weights twice."""
     qtys = [f.qty for f in inflows]
-    if None not in qtys:
+    if None not in qtys and one_unit(inflows):
         weights = cast(list[float], qtys)
         total = sum(weights)
         if total > 0:
