@@ -361,7 +361,15 @@ def main() -> int:  # noqa: C901 - one linear script, kept in reading order
     ]
 
     log = data_dir / "api_bench_server.log"
-    env = {"TRACEAPI_DATA_DIR": str(data_dir), "TRACEAPI_BACKEND": "embedded"}
+    env = {
+        "TRACEAPI_DATA_DIR": str(data_dir),
+        "TRACEAPI_BACKEND": "embedded",
+        # Throughput is what this bench measures: admission's bounds would refuse most of it
+        # (bench/overload_bench.py measures them).
+        "TRACEAPI_MAX_IN_FLIGHT": "0",
+        "TRACEAPI_RATE_PER_KEY": "0",
+        "TRACEAPI_RATE_PER_ADDRESS": "0",
+    }
     results: list[LoadResult] = []
 
     def load(name: str, base: str, requests: list[bytes], connections: int) -> None:
