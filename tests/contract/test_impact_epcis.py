@@ -293,3 +293,47 @@ def test_serials_under_their_lot_with_packing_and_unpacking(store: GraphStore) -
     parsed = list(csv.DictReader(io.StringIO(consignee_csv(impact))))
     assert [p["serials"] for p in parsed] == [unit(103), f"{unit(101)};{unit(102)}", unit(104)]
     assert {r.lot_id for r in impact.consignees} <= {v.id for v in impact.lots}
+
+
+def test_a_unit_without_a_lot_is_listed_where_its_row_names_it(store: GraphStore) -> None:
+    """A step consumes resin lot RX and makes serials 201 and 202 with no ILMD lot number; 201
+    is shipped to H. Its row can only name the unit itself, and the unit is listed with the
+    affected lots (``lot_unknown``): no row names an item missing from ``lots``."""
+    rx = "urn:epc:class:lgtin:4012345.011111.RX"
+    events = [
+        {
+            "type": "TransformationEvent",
+            "eventTime": "2024-08-01T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "bizStep": "commissioning",
+            "inputQuantityList": [{"epcClass": rx, "quantity": 5, "uom": "KGM"}],
+            "outputEPCList": [f"urn:epc:id:sgtin:4012345.033333.{n}" for n in (201, 202)],
+        },
+        {
+            "type": "ObjectEvent",
+            "action": "OBSERVE",
+            "bizStep": "shipping",
+            "eventTime": "2024-08-02T08:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "epcList": ["urn:epc:id:sgtin:4012345.033333.201"],
+            "bizTransactionList": [{"type": "desadv", "bizTransaction": "urn:example:desadv:U1"}],
+            "destinationList": [
+                {"type": "owning_party", "destination": "urn:epc:id:sgln:0614143.00001.0"}
+            ],
+        },
+    ]
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2024-08-03T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    }
+    batch, _ = parse_epcis_document(json.dumps(document).encode(), name="u.json", store=store)
+    store.apply_batch(batch)
+    impact = recall_impact(store, lot_ids=[rx])
+    unit = "(01)04012345333336(21)201"
+    assert [(r.customer_id, r.lot_id, r.quantity) for r in impact.consignees] == [(H, unit, 1.0)]
+    listed = {v.id: _extra(v) for v in impact.lots}
+    assert listed[unit]["lot_unknown"] is True and listed[unit]["kind"] == "Unit"
+    assert {r.lot_id for r in impact.consignees} <= set(listed)

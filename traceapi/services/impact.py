@@ -17,7 +17,8 @@ Conventions (see docs/performance.md and the docstrings below):
 - Lots are recalled whole: a shipment's affected quantity is what it carried of affected lots
   (a lot's ``SHIPPED_IN`` quantity, one per serialised unit, a container's affected content).
   The lot of a reached serialised unit is an affected lot even when the trace reached only the
-  unit, so every consignee row names a listed lot.
+  unit; a unit whose lot nobody named is listed itself (``lot_unknown``), so every consignee
+  row names a listed item.
 - Finished lots: marked so (``lot_type``, or the material's ``material_type``), or produced,
   never consumed and shipped, whatever loaded them (``finished_because`` says which).
 - Seed quantity (``traceapi/services/seed_flow.py``, the rule's one home): how much of the seed
@@ -407,6 +408,7 @@ def _report(store: GraphStore, affected: _Affected) -> ImpactReport:
     in_distribution = _stock_in_distribution(affected)
     unaccounted = _unaccounted_steps(found, shares)
     finished = _finished(store, found, lots, shipments)
+    lots += _units_without_lot(store, found, consignees, shares)
 
     by_tier: dict[str, int] = defaultdict(int)
     for customer in customers:
@@ -468,7 +470,27 @@ def _report(store: GraphStore, affected: _Affected) -> ImpactReport:
     )
 
 
-_FINISHED_MARKS = ("lot_type", "material_type")
+def _units_without_lot(
+    store: GraphStore, found: _Found, rows: list[ConsigneeRow], shares: dict[str, float]
+) -> list[NodeView]:
+    """Serialised units whose lot nobody named (a step's output SGTINs without an ILMD lot
+    number): a consignee row names such a unit itself, and it is listed with the affected lots
+    (``lot_unknown``), so every row names a listed item."""
+    named = {row.lot_id for row in rows}
+    missing = sorted(i for i in named if found.kind.get(i) is NodeKind.UNIT)
+    if not missing:
+        return []
+    nodes = store.get_nodes(missing)
+    return [
+        NodeView.trusted(
+            nodes[i],
+            depth=found.depth[i],
+            quantity_share=shares.get(i, 0.0),
+            figures={"lot_unknown": True},
+        )
+        for i in missing
+        if i in nodes
+    ]
 
 
 def _finished(
