@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import parse, specified_rules
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.api.fixtures import CountingStore, auth, make_client
 from tests.api.genealogy import FINISHED_LOT
@@ -226,3 +228,60 @@ def test_production_wants_a_key_before_it_reads_the_document(api_settings, api_s
     [error] = body["errors"]
     assert error["extensions"]["code"] == "UNAUTHENTICATED"
     assert "nosuchfield" not in error["message"]
+
+
+@st.composite
+def attack_documents(draw: st.DrawFn) -> str:
+    """Fragment chains of any shape and length, and nested lists with any ``first``."""
+    if draw(st.booleans()):
+        length = draw(st.integers(min_value=1, max_value=60))
+        spreads = draw(st.integers(min_value=1, max_value=3))
+        aliases = " ".join(f"a{k}: id" for k in range(draw(st.integers(0, 2))))
+        wrap = draw(st.sampled_from(["", "inputs", "outputs"]))
+
+        def body(i: int) -> str:
+            spread = f"...f{i + 1}"
+            inner = f"{wrap} {{ {spread} }}" if wrap else spread
+            return f"{aliases} " + " ".join([inner] * spreads)
+
+        fragments = [f"fragment f{i} on Lot {{ {body(i)} }}" for i in range(length)]
+        fragments.append(f"fragment f{length} on Lot {{ id }}")
+        return f'{{ lot(id: "{FINISHED_LOT}") {{ ...f0 }} }} ' + " ".join(fragments)
+    levels = draw(
+        st.lists(st.sampled_from(["inputs", "outputs", "producedBy", "consumedBy"]), max_size=8)
+    )
+    first = draw(st.integers(min_value=0, max_value=500))
+    inner = "id"
+    for field_name in reversed(levels):
+        inner = f"id {field_name} {{ {inner} }}"
+    return f"{{ lots(first: {first}) {{ edges {{ node {{ {inner} }} }} }} }}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(document=attack_documents())
+def test_generated_attacks_are_answered_fast_and_never_internally(document, _guard_client):
+    client, headers = _guard_client
+    started = time.perf_counter()
+    response = client.post("/graphql", json={"query": document}, headers=headers)
+    assert time.perf_counter() - started < 2.0, document
+    assert response.status_code == 200
+    codes = [e.get("extensions", {}).get("code") for e in response.json().get("errors") or []]
+    assert "INTERNAL" not in codes, (document, response.json())
+
+
+@pytest.fixture(scope="module")
+def _guard_client(tmp_path_factory, _template):
+    """One client for every generated document (hypothesis runs the test body many times)."""
+    import shutil
+
+    from traceapi.store.embedded import EmbeddedStore
+
+    data_dir = tmp_path_factory.mktemp("guard") / "data"
+    shutil.copytree(_template[0], data_dir)
+    settings_ = Settings(data_dir=data_dir, rate_per_key=0, rate_per_address=0)
+    store = EmbeddedStore(settings_.sqlite_path)
+    try:
+        with make_client(settings_, store) as client:
+            yield client, auth(_template[1]["viewer"])
+    finally:
+        store.close()
