@@ -119,6 +119,7 @@ def test_our_stock_counts_receipts_and_only_our_own_shipments(loaded: GraphStore
     assert stock[R1]["units_unreconciled"] == ["urn:example:step:SAMPLE-1 (pcs)"]
     assert stock[FG1]["seed_quantity_on_hand"] == pytest.approx({"kg": 7.2})
     assert report.summary.quantity_on_hand == {"kg": 30.0, "m": 20.0, "pcs": 151.0}
+    assert report.stock_unknown == []  # TUB2: 150 m made, 150 m consumed: known, and zero
 
 
 def test_stock_in_distribution_is_per_holder(loaded: GraphStore) -> None:

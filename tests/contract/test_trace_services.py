@@ -322,6 +322,7 @@ def test_recall_impact_with_max_depth_and_several_seeds(hand: GraphStore) -> Non
     assert {v.id: v.quantity_share for v in report.lots}["B"] == pytest.approx(1.0)
     assert report.shipments == [] and report.customers == []
     assert {v.id for v in report.stock_on_hand} == {"R", "C"}  # B, G, H sit at the depth bound
+    assert report.stock_unknown == ["B", "G", "H"]  # said, not dropped
 
 
 # -- reachability against networkx on random genealogies ---------------------------------------

@@ -318,6 +318,9 @@ class ImpactReport(BaseModel):
     unaccounted: list[UnaccountedStep] = Field(default_factory=list)
     consignees: list[ConsigneeRow] = Field(default_factory=list)
     stock_in_distribution: list[HolderStock] = Field(default_factory=list)
+    stock_unknown: list[str] = Field(default_factory=list)
+    """Affected lots with no stock figure: nobody recorded what they held, or they sit at
+    ``max_depth`` (what left them was not read)."""
     seed_unaccounted: list[SeedLossView] = Field(default_factory=list)
     summary: ImpactSummary = Field(default_factory=ImpactSummary)
     max_depth: int | None = None

@@ -247,6 +247,9 @@ class ImpactResult:
     consignees: list[Consignee]
     unaccounted: list[Unaccounted]
     stock_in_distribution: list[Holding]
+    stock_unknown: list[strawberry.ID] = strawberry.field(
+        description="Affected lots with no stock figure (quantity unknown, or at maxDepth)."
+    )
     seed_unaccounted: list[SeedLoss]
     summary: ImpactSummary
     max_depth: int | None
@@ -264,6 +267,7 @@ class ImpactResult:
             consignees=[Consignee.of(r) for r in report.consignees],
             unaccounted=[Unaccounted.of(u) for u in report.unaccounted],
             stock_in_distribution=[Holding.of(h) for h in report.stock_in_distribution],
+            stock_unknown=[strawberry.ID(i) for i in report.stock_unknown],
             seed_unaccounted=[SeedLoss.of(loss) for loss in report.seed_unaccounted],
             summary=ImpactSummary(
                 seed_lots=summary.seed_lots,

@@ -404,7 +404,7 @@ def _report(store: GraphStore, affected: _Affected) -> ImpactReport:
     ]
     shipment_views = _shipment_views(found, shipments, shares, affected)
     customers, consignees = _customers(affected)
-    stock, on_hand = _stock_on_hand(affected, lots)
+    stock, on_hand, unknown = _stock_on_hand(affected, lots)
     in_distribution = _stock_in_distribution(affected)
     unaccounted = _unaccounted_steps(found, shares)
     finished = _finished(store, found, lots, shipments)
@@ -447,6 +447,7 @@ def _report(store: GraphStore, affected: _Affected) -> ImpactReport:
         unaccounted=unaccounted,
         consignees=consignees,
         stock_in_distribution=in_distribution,
+        stock_unknown=unknown,
         seed_unaccounted=[
             SeedLossView(node_id=loss.node, seed_quantity=loss.amount, reason=loss.reason)
             for loss in sorted(flow.losses, key=lambda x: (depth.get(x.node, 0), x.node, x.reason))
@@ -935,14 +936,16 @@ def consignee_csv(report: ImpactReport | ConsigneeList) -> str:
 
 def _stock_on_hand(
     affected: _Affected, lots: list[NodeView]
-) -> tuple[list[NodeView], dict[str, float]]:
+) -> tuple[list[NodeView], dict[str, float], list[str]]:
     """What we still hold of each affected lot (recorded ``on_hand``, else what it held less
     what steps consumed and we shipped), and the total by unit. Lots at ``max_depth`` and lots
     whose quantity nobody recorded get no derived figure; a figure below zero is kept and
     flagged ``negative``; outflows in a unit that cannot be reconciled with the lot's are named
-    in ``units_unreconciled`` (the figure leaves them out)."""
+    in ``units_unreconciled`` (the figure leaves them out). The lots without a figure are
+    returned too (``stock_unknown``), so none goes unsaid."""
     found, lot_flows, seed_on_hand = affected.found, affected.lot_flows, affected.flow.on_hand
     stock: list[NodeView] = []
+    unknown: list[str] = []
     by_unit: defaultdict[str, float] = defaultdict(float)
     for lot in lots:
         props = found.nodes[lot.id].props
@@ -953,6 +956,7 @@ def _stock_on_hand(
         if isinstance(recorded, int | float) and not isinstance(recorded, bool):
             on_hand, source = float(recorded), "recorded"
         elif flows is None or flows.base is None or lot.id in found.frontier:
+            unknown.append(lot.id)
             continue
         else:
             same, other, _ = flows.split()
@@ -972,7 +976,7 @@ def _stock_on_hand(
             figures["seed_quantity_on_hand"] = seed
         stock.append(lot.trusted_update(figures))
         by_unit[unit or UNSPECIFIED_UNIT] += on_hand
-    return stock, dict(by_unit)
+    return stock, dict(by_unit), unknown
 
 
 def _stock_in_distribution(affected: _Affected) -> list[HolderStock]:
