@@ -294,6 +294,11 @@ def test_serials_under_their_lot_with_packing_and_unpacking(store: GraphStore) -
     parsed = list(csv.DictReader(io.StringIO(consignee_csv(impact))))
     assert [p["serials"] for p in parsed] == [unit(103), f"{unit(101)};{unit(102)}", unit(104)]
     assert {r.lot_id for r in impact.consignees} <= {v.id for v in impact.lots}
+    # FG9 held its 4 commissioned units, and all 4 left (2 in the case, 104 and 103 alone).
+    assert impact.stock_on_hand == [] and impact.stock_unknown == []
+    assert impact.summary.seed_balance == {
+        "pcs": {"seed": 4.0, "distributed": 4.0, "on_hand": 0.0, "unaccounted": 0.0}
+    }
 
 
 def test_a_unit_without_a_lot_is_listed_where_its_row_names_it(store: GraphStore) -> None:

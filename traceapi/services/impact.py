@@ -29,7 +29,8 @@ Conventions (see docs/performance.md and the docstrings below):
   (a step's inputs weighed by quantity when they share a unit, else equally, the step then
   listed in ``unaccounted``), kept for existing readers.
 - Stock per holder. Ours (``stock_on_hand``, ``holder: us``): the lot's ``on_hand`` property
-  when recorded; otherwise what it held (``quantity``, else produced plus received) less what
+  when recorded; otherwise what it held (``quantity``, else produced plus received, else its
+  serialised units) less what
   steps consumed and *we* shipped (the lot, its units, containers holding them), in the lot's
   unit. Each consignee's (``stock_in_distribution``): what it received less what it shipped
   onward. A figure below zero is kept and flagged ``negative``; outflows in a unit that cannot
@@ -373,12 +374,17 @@ def _flows(
 
 def _base(found: _Found, lot_id: str, unit: str | None) -> tuple[float | None, str | None]:
     """What a lot held, and its unit: its recorded ``quantity``, else what steps produced of it
-    plus what it was received as (all quantified, in one unit); None when not known."""
+    plus what it was received as (all quantified, in one unit), else the number of its
+    serialised units (commissioned SGTINs, in ``pcs``); None when not known."""
     quantity = found.nodes[lot_id].props.get("quantity")
     if isinstance(quantity, int | float) and not isinstance(quantity, bool):
         return float(quantity), unit
     inflows = [e for e in found.into.get(lot_id, ()) if e.type is _PRODUCED]
     inflows += found.received.get(lot_id, ())
+    if not inflows and lot_id not in found.frontier:
+        units = [e for e in found.out_of.get(lot_id, ()) if e.type is _HAS_UNIT]
+        if units and (unit is None or same_unit(unit, "pcs")):
+            return sum(1.0 if e.qty is None else e.qty for e in units), unit or "pcs"
     if not inflows or any(e.qty is None for e in inflows):
         return None, unit
     first = unit or next((canonical_unit(e.unit) for e in inflows if e.unit), None)
