@@ -89,3 +89,17 @@ def test_production_keeps_the_api_description_and_metrics_behind_a_key(
     with make_client(api_settings, api_store) as dev:  # dev: open, as before
         for path in ("/openapi.json", "/docs", "/redoc", "/metrics"):
             assert dev.get(path).status_code == 200, path
+
+
+def test_a_key_in_the_query_string_is_refused_and_never_logged(client, keys, caplog):
+    import logging
+
+    secret = keys["viewer"]
+    with caplog.at_level(logging.INFO, logger="traceapi"):
+        refused = client.get(f"/api/v1/lots?api_key={secret}&key={secret}")
+    assert refused.status_code == 401
+    logged = [r for r in caplog.records if r.name == "traceapi.access"]
+    assert logged and logged[-1].path == "/api/v1/lots"
+    assert all(
+        secret not in r.getMessage() and secret not in str(r.__dict__) for r in caplog.records
+    )

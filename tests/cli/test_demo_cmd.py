@@ -64,6 +64,8 @@ def test_demo_prints_keys_and_graphiql_header(loaded_demo: LoadedDemo) -> None:
     assert "already loaded" in done.stdout
     assert '{"Authorization": "Bearer tra_' in done.stdout
     assert loaded_demo.stories.contaminated_resin.supplier_lot in done.stdout
+    # the keys file is said to hold plaintext keys, admin included, and what to do about it
+    assert "kept in plaintext" in done.stdout and "revoke them" in done.stdout
 
 
 def test_demo_of_another_size_into_the_same_store_is_refused(loaded_demo: LoadedDemo) -> None:
