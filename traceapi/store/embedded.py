@@ -591,7 +591,7 @@ class EmbeddedStore(GraphStore):
     # -- lifecycle -----------------------------------------------------------------------
     def clear(self) -> None:
         with self._writing("clearing the store") as conn:
-            for table in ("nodes", "edges", "aliases", "meta", "counters"):
+            for table in ("edges", "aliases", "nodes", "meta", "counters"):  # children first
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE internal SET value = value + 1 WHERE key = 'epoch'")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from traceapi.errors import StoreUnavailable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Kept in ``PRAGMA user_version``; bump it and add a step to ``_MIGRATIONS`` to change tables."""
 
 BUSY_TIMEOUT_S = 30.0
@@ -116,7 +116,36 @@ CREATE UNIQUE INDEX edges_key ON edges (src, type, dst);
 CREATE INDEX edges_dst ON edges (dst, type);
 """
 
-_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+_V3 = """
+-- Foreign keys: an edge's two ends and an alias's node must exist. The batch rules check that
+-- above the store; SQLite now holds it too (PRAGMA foreign_keys is on for every connection),
+-- so no writer, ours or a hand edit through the driver, leaves a dangling row. Rowids are kept.
+CREATE TABLE edges_v3 (
+    src   INTEGER NOT NULL REFERENCES nodes (rid),
+    dst   INTEGER NOT NULL REFERENCES nodes (rid),
+    type  TEXT NOT NULL,
+    qty   REAL,
+    unit  TEXT,
+    props TEXT NOT NULL DEFAULT '{}'
+);
+INSERT INTO edges_v3 (rowid, src, dst, type, qty, unit, props)
+    SELECT rowid, src, dst, type, qty, unit, props FROM edges;
+DROP TABLE edges;
+ALTER TABLE edges_v3 RENAME TO edges;
+CREATE UNIQUE INDEX edges_key ON edges (src, type, dst);
+CREATE INDEX edges_dst ON edges (dst, type);
+
+CREATE TABLE aliases_v3 (
+    alias TEXT PRIMARY KEY,
+    rid   INTEGER NOT NULL REFERENCES nodes (rid)
+) WITHOUT ROWID;
+INSERT INTO aliases_v3 (alias, rid) SELECT alias, rid FROM aliases;
+DROP TABLE aliases;
+ALTER TABLE aliases_v3 RENAME TO aliases;
+CREATE INDEX aliases_rid ON aliases (rid);
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 """Script that brings a file from version ``n - 1`` to ``n``."""
 
 
@@ -131,7 +160,7 @@ def connect(path: Path, *, read_only: bool = False, cache_mib: int = 32) -> sqli
     )
     try:
         conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mib)}")
         if read_only:
