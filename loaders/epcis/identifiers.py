@@ -15,7 +15,13 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from traceapi.domain.gs1 import GS1Error, parse_identifier
+from traceapi.domain.gs1 import (
+    EpcIdentifier,
+    GS1Error,
+    ParsedIdentifier,
+    parse_epc_urn,
+    parse_identifier,
+)
 
 
 class EpcRef(NamedTuple):
@@ -100,6 +106,18 @@ def _ref(
     return EpcRef(scheme, text, node_id, tuple(aliases), gtin, lot, serial, key, ext, urn)
 
 
+class EpcKeys:
+    """The keys of a decoded EPC URN under the names ``ParsedIdentifier`` gives them."""
+
+    __slots__ = ("gln", "gln_extension", "gtin", "lot", "party_gln", "serial", "sscc")
+
+    def __init__(self, epc: EpcIdentifier) -> None:
+        self.gtin, self.lot, self.serial, self.sscc = epc.gtin, epc.lot, epc.serial, epc.sscc
+        self.gln = epc.gln if epc.scheme == "sgln" else None
+        self.party_gln = epc.gln if epc.scheme == "pgln" else None
+        self.gln_extension = epc.extension
+
+
 _CHECKED_SCHEMES = frozenset({"sgtin", "lgtin", "gtin", "sscc", "sgln", "pgln"})
 """Schemes whose keys ``gs1_key_problem`` checks with the GS1 code of ``traceapi scan``. GRAI
 and GIAI (asset keys, never traced material) are read as before: the published openEPCIS
@@ -126,7 +144,13 @@ def gs1_key_problem(text: str) -> str | None:
         company, item = value[len(_SGTIN_PATTERN) :].split(".")[:2]
         value = f"urn:epc:id:sgtin:{company}.{item}.0"
     try:
-        parsed = parse_identifier(value, check_dates=False)
+        # What ``scan`` runs on the same text (``parse_identifier`` hands a URN to
+        # ``parse_epc_urn``; called directly here, without the wrapper, on the load path).
+        parsed: ParsedIdentifier | EpcKeys = (
+            EpcKeys(parse_epc_urn(value))
+            if value.startswith("urn:epc:")
+            else parse_identifier(value, check_dates=False)
+        )
     except GS1Error as err:
         return f"{text!r} is not a valid GS1 key: {err}"
     if ref.scheme in ("sgtin", "lgtin", "gtin"):

@@ -63,7 +63,15 @@ ISO4217_ALPHA = {"036": "AUD", "124": "CAD", "156": "CNY", "208": "DKK", "392": 
 
 
 def gtin_check_digit(payload: str) -> int:
-    """The GS1 mod-10 check digit of a numeric payload (every digit but the check digit)."""
+    """The GS1 mod-10 check digit of a numeric payload (every digit but the check digit).
+
+    Weights 3, 1, 3, ... from the right; the digit sums come from the ASCII bytes, summed in C
+    (every EPC a loader reads is checked here, so this is on the load path)."""
+    if payload.isascii():
+        backwards = payload[::-1].encode("ascii")
+        odd, even = backwards[::2], backwards[1::2]
+        total = 3 * (sum(odd) - 48 * len(odd)) + sum(even) - 48 * len(even)
+        return (10 - total % 10) % 10
     total = 0
     for offset, char in enumerate(reversed(payload)):
         total += (ord(char) - 48) * (3 if offset % 2 == 0 else 1)

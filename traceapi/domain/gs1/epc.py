@@ -59,8 +59,15 @@ def escape_urn_part(text: str) -> str:
     return "".join(_URN_ESCAPED.get(char, char) for char in text)
 
 
+_CSET82_CHARS = frozenset(CSET82)
+
+
 def unescape_urn_part(text: str, *, what: str, urn: str) -> str:
     """Decode %XX escapes of a URN part; the result must be GS1 character set 82."""
+    if "%" not in text:  # the common case: nothing to decode, one set test in C
+        if not text or len(text) > 20 or not _CSET82_CHARS.issuperset(text):
+            raise GS1Error(f"{what} in {urn!r} must be 1 to 20 GS1 characters (set 82)")
+        return text
     out = []
     index = 0
     while index < len(text):
