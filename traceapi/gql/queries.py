@@ -90,7 +90,10 @@ class Query:
         found = await _run(lambda: resolve_node(store, str(id)))
         return as_graph_node(found)
 
-    @strawberry.field(description="Lots in id order, filtered; a Relay-style connection.")
+    @strawberry.field(
+        description="Lots in id order, filtered; a Relay-style connection. `first` is 50 when "
+        "not given (and counts so in the query cost estimate), at most MAX_PAGE_SIZE."
+    )
     async def lots(
         self,
         info: Info,
@@ -208,7 +211,10 @@ class Query:
         )
         return RootCauseResult.of(report)
 
-    @strawberry.field(description="The hash-chained audit trail, oldest first (qa or admin).")
+    @strawberry.field(
+        description="The hash-chained audit trail, oldest first (qa or admin); `first` is 50 "
+        "when not given."
+    )
     async def audit_trail(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> AuditTrailConnection | None:
