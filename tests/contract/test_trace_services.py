@@ -476,3 +476,25 @@ def test_tiers_follow_onward_shipments_through_loops(store: GraphStore) -> None:
         ("HOSP2", 2, "onward", "X", ["Y"]),
         ("HOSP", 3, "onward", "D2", ["E"]),
     ]
+
+
+def test_rows_of_one_lot_in_a_recorded_and_an_unrecorded_unit(store: GraphStore) -> None:
+    """G has no unit; one shipment records pieces, the other no unit: two rows of the same
+    customer, lot and route, told apart by unit (and ordered, None before "pcs")."""
+    nodes = [
+        Node(id="G", kind=NodeKind.LOT),
+        _customer("H", "hospital", "EU"),
+        _shipment("A", "2026-04-01"),
+        _shipment("B", "2026-04-02"),
+    ]
+    e = _edge
+    edges = [
+        e("G", EdgeType.SHIPPED_IN, "A", 2, "pcs"),
+        e("A", EdgeType.DELIVERED_TO, "H"),
+        e("G", EdgeType.SHIPPED_IN, "B", 3),
+        e("B", EdgeType.DELIVERED_TO, "H"),
+    ]
+    store.apply_batch(Batch(nodes=nodes, edges=edges, source="units"))
+    report = recall_impact(store, lot_ids=["G"])
+    rows = [(r.customer_id, r.tier, r.unit, r.quantity) for r in report.consignees]
+    assert rows == [("H", 1, None, 3.0), ("H", 1, "pcs", 2.0)]

@@ -751,7 +751,8 @@ def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
     lowest tier for any lot, or 1 when it got nothing from us either. Settled lowest tier
     first, so loops of onward shipments end."""
     rows_from: defaultdict[tuple[str, str], list[_RowKey]] = defaultdict(list)
-    heap: list[tuple[int, _RowKey]] = []
+    heap: list[tuple[int, tuple[str, str, str, str], _RowKey]] = []
+    """(tier, the key with None as "" so that keys compare, key)."""
     pending: set[_RowKey] = set()
     for shipment in shipments:
         origin = shipment.origin
@@ -762,7 +763,7 @@ def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
                     continue
                 pending.add(key)
                 if origin is None:
-                    heap.append((1, key))
+                    heap.append((1, _comparable(key), key))
                 else:
                     rows_from[(origin, lot)].append(key)
     heapq.heapify(heap)
@@ -776,8 +777,9 @@ def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
                 pending,
                 key=lambda k: (lowest.get(k[3] or "", 1) + 1, k[0], k[1], k[2] or "", k[3] or ""),
             )
-            heap.append((lowest.get(stranded[3] or "", 1) + 1, stranded))
-        level, key = heapq.heappop(heap)
+            level = lowest.get(stranded[3] or "", 1) + 1
+            heap.append((level, _comparable(stranded), stranded))
+        level, _, key = heapq.heappop(heap)
         if key in tier:
             continue
         tier[key] = level
@@ -788,8 +790,12 @@ def _row_tiers(shipments: list[_Shipment]) -> dict[_RowKey, int]:
             lowest[key[0]] = min(level, lowest.get(key[0], level))
             for onward in rows_from.get(held, ()):
                 if onward not in tier:
-                    heapq.heappush(heap, (level + 1, onward))
+                    heapq.heappush(heap, (level + 1, _comparable(onward), onward))
     return tier
+
+
+def _comparable(key: _RowKey) -> tuple[str, str, str, str]:
+    return (key[0], key[1], key[2] or "", key[3] or "")
 
 
 @dataclass(slots=True)
