@@ -89,6 +89,30 @@ def build_or_reuse(data_dir: Path, genealogy: Genealogy) -> tuple[str, float]:
     return "built", time.perf_counter() - started
 
 
+@dataclass
+class BenchStore:
+    """The store a benchmark runs on, and what it needs to make requests."""
+
+    data_dir: Path
+    genealogy: Genealogy
+    how: str
+    seconds: float
+    secret: str
+
+
+def prepared_store(
+    data_dir: Path | None, *, scale: float, seed: int, prefix: str = "api-bench-"
+) -> BenchStore:
+    """Builds (or reuses) the genealogy in ``data_dir`` (a new temporary one when None) and
+    makes an admin key for the run; says what it did."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix=prefix))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    genealogy = Genealogy(scale=scale, seed=seed)
+    how, store_s = build_or_reuse(data_dir, genealogy)
+    print(f"store {how} in {store_s:.1f} s at {data_dir}", flush=True)
+    return BenchStore(data_dir, genealogy, how, store_s, new_admin_key(data_dir))
+
+
 def new_admin_key(data_dir: Path) -> str:
     store = EmbeddedStore(Settings(data_dir=data_dir).sqlite_path)
     try:
@@ -298,12 +322,8 @@ def main() -> int:  # noqa: C901 - one linear script, kept in reading order
     parser.add_argument("--out", type=Path, default=RESULTS / "api_bench.md")
     args = parser.parse_args()
 
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="api-bench-"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    genealogy = Genealogy(scale=args.scale, seed=args.seed)
-    how, store_s = build_or_reuse(data_dir, genealogy)
-    print(f"store {how} in {store_s:.1f} s at {data_dir}", flush=True)
-    secret = new_admin_key(data_dir)
+    bench = prepared_store(args.data_dir, scale=args.scale, seed=args.seed)
+    data_dir, genealogy, how, secret = bench.data_dir, bench.genealogy, bench.how, bench.secret
     rng = random.Random(args.seed)
     raw_lots = rng.sample(genealogy.raw_ids, min(200, len(genealogy.raw_ids)))
     finished = rng.sample(genealogy.finished_ids, min(200, len(genealogy.finished_ids)))
@@ -439,7 +459,7 @@ def main() -> int:  # noqa: C901 - one linear script, kept in reading order
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}), load average before "
         f"the run {os.getloadavg()[0]:.1f}. Genealogy scale {args.scale} "
-        f"(1.0 = size M, about 1.0M nodes / 3.3M edges), store {how} in {store_s:.0f} s; "
+        f"(1.0 = size M, about 1.0M nodes / 3.3M edges), store {how} in {bench.seconds:.0f} s; "
         f"traceapi ready (index built) {startup_s:.1f} s after launch.",
         "",
         f"One uvicorn worker (uvloop/httptools when installed) on 127.0.0.1; "

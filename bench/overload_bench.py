@@ -19,22 +19,13 @@ import asyncio
 import json
 import platform
 import random
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from bench.api_bench import (
-    RESULTS,
-    _exchange,
-    build_or_reuse,
-    new_admin_key,
-    raw_request,
-    uvicorn_server,
-)
-from bench.genealogy import Genealogy
+from bench.api_bench import RESULTS, _exchange, prepared_store, raw_request, uvicorn_server
 
 ACCEPTABLE = {200, 429, 503}
 
@@ -165,12 +156,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "overload_bench.md")
     args = parser.parse_args()
 
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="overload-bench-"))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    genealogy = Genealogy(scale=args.scale, seed=args.seed)
-    how, store_s = build_or_reuse(data_dir, genealogy)
-    print(f"store {how} in {store_s:.1f} s at {data_dir}", flush=True)
-    secret = new_admin_key(data_dir)
+    bench = prepared_store(
+        args.data_dir, scale=args.scale, seed=args.seed, prefix="overload-bench-"
+    )
+    data_dir, genealogy, how, secret = bench.data_dir, bench.genealogy, bench.how, bench.secret
     rng = random.Random(args.seed)
     raw = rng.sample(genealogy.raw_ids, min(100, len(genealogy.raw_ids)))
     finished = rng.sample(genealogy.finished_ids, min(100, len(genealogy.finished_ids)))
