@@ -610,7 +610,7 @@ def _shipments(
                 if qty is None:
                     recorded = nodes[carrier].props.get("quantity")
                     qty = float(recorded) if isinstance(recorded, int | float) else 0.0
-                key = (carrier, edge.unit or lot_unit(carrier))
+                key = (carrier, _unit_of(edge.unit) or lot_unit(carrier))
                 portions[key] = portions.get(key, 0.0) + qty
             else:
                 for lot, qty, unit, item in _portions(
@@ -655,10 +655,10 @@ def _portions(
         if qty is None:
             recorded = found.nodes[carrier].props.get("quantity")
             qty = float(recorded) if isinstance(recorded, int | float) else 0.0
-        return [(carrier, qty, unit or found.lot_unit(carrier), None)]
+        return [(carrier, qty, _unit_of(unit) or found.lot_unit(carrier), None)]
     if kind is NodeKind.UNIT:
         lot = found.unit_lot.get(carrier, carrier)
-        return [(lot, 1.0 if qty is None else qty, unit or found.lot_unit(lot), carrier)]
+        return [(lot, 1.0 if qty is None else qty, _unit_of(unit) or found.lot_unit(lot), carrier)]
     if kind is NodeKind.CONTAINER and carrier not in visiting:
         visiting.add(carrier)
         inner: list[Portion] = []
@@ -1081,6 +1081,12 @@ def _unaccounted_steps(found: _Found, shares: dict[str, float]) -> list[Unaccoun
             )
     result.sort(key=lambda u: (found.depth.get(u.step_id, 0), u.step_id))
     return result
+
+
+def _unit_of(unit: str | None) -> str | None:
+    """A recorded unit in the stored vocabulary (stores loaded before units were normalised at
+    load may hold ``KGM`` or ``EA``): one unit is one key in every figure."""
+    return canonical_unit(unit) if unit else None
 
 
 def _text(value: object) -> str | None:
