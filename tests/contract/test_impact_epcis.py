@@ -31,7 +31,7 @@ import pytest
 from loaders.epcis import parse_epcis_document, parse_epcis_file
 from loaders.report import load_files
 from traceapi.domain.model import EdgeType, NodeKind
-from traceapi.services.impact import consignee_csv, recall_impact
+from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 from traceapi.store.base import GraphStore
 
 DATA = Path(__file__).parent / "data" / "devicemaker"
@@ -343,3 +343,6 @@ def test_a_unit_without_a_lot_is_listed_where_its_row_names_it(store: GraphStore
     listed = {v.id: _extra(v) for v in impact.lots}
     assert listed[unit]["lot_unknown"] is True and listed[unit]["kind"] == "Unit"
     assert {r.lot_id for r in impact.consignees} <= set(listed)
+    alone = recall_consignees(store, lot_ids=[rx])
+    assert alone.rows == impact.consignees
+    assert alone.reached == len(impact.lots) + len(impact.shipments) + len(impact.customers)

@@ -225,6 +225,7 @@ def _consignee_list(affected: _Affected) -> ConsigneeList:
     found, shipments = affected.found, affected.shipments
     _, rows = _customers(affected)
     lots = sum(1 for i, k in found.kind.items() if k == _LOT and i in found.nodes)
+    lots += len({r.lot_id for r in rows if found.kind.get(r.lot_id) is NodeKind.UNIT})
     customers = len({c for shipment in shipments for c in shipment.recipients})
     return ConsigneeList(rows=rows, reached=lots + len(shipments) + customers)
 
