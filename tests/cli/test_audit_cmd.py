@@ -41,10 +41,7 @@ def test_verify_then_tamper_then_verify_names_the_entry(cli: Cli) -> None:
     assert [entry["seq"] for entry in shown] == [3, 4]
     assert shown[0]["action"] == "key.create" and shown[0]["new"] == {"name": "wms"}
 
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
-    conn.close()
+    _sql(db, "UPDATE audit SET actor = 'mallory' WHERE seq = 3")
 
     broken = cli("audit", "verify")
     assert broken.returncode == BROKEN_CHAIN_EXIT
@@ -62,8 +59,11 @@ def _append(db: Path, count: int) -> None:
 
 
 def _sql(db: Path, statement: str) -> None:
+    """Tampers as one who has the file would: the append-only triggers dropped first."""
     conn = sqlite3.connect(db)
     with conn:
+        conn.execute("DROP TRIGGER IF EXISTS audit_append_only_update")
+        conn.execute("DROP TRIGGER IF EXISTS audit_append_only_delete")
         conn.execute(statement)
     conn.close()
 

@@ -44,12 +44,32 @@ def _verify(path: Path, *, page_size: int = 3):  # type: ignore[no-untyped-def]
 
 
 def _sql(path: Path, statement: str) -> None:
+    """Runs ``statement`` as someone with the file would: the append-only triggers dropped
+    first (they stop the application and careless hands, not the owner of the file)."""
     conn = sqlite3.connect(path)
     try:
         with conn:
+            conn.execute("DROP TRIGGER IF EXISTS audit_append_only_update")
+            conn.execute("DROP TRIGGER IF EXISTS audit_append_only_delete")
             conn.execute(statement)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit SET reason = 'nothing to see' WHERE seq = 1", "DELETE FROM audit WHERE seq = 7"],
+)
+def test_the_file_itself_refuses_to_update_or_delete_an_entry(
+    store_path: Path, statement: str
+) -> None:
+    conn = sqlite3.connect(store_path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(statement)
+    finally:
+        conn.close()
+    assert _verify(store_path).ok
 
 
 def test_empty_trail_is_ok(tmp_path: Path) -> None:

@@ -27,13 +27,14 @@ import pytest
 
 from traceapi.domain.audit import AuditEntry
 from traceapi.domain.model import _KNOWN_PROPS, Alias, Edge, EdgeType, Node, NodeKind
-from traceapi.domain.security import ApiKey
+from traceapi.domain.records import RecordLinkType, Signature, StoredRecord
+from traceapi.domain.security import ApiKey, Session, User
 from traceapi.store.cypher import cypher_dir, load_query, query_names
 from traceapi.store.migrations import load_migrations, migrations_dir
+from traceapi.store.neo4j_records import audit_record, record_row
 from traceapi.store.neo4j_store import (
     _EDGE_RESERVED,
     _NODE_RESERVED,
-    _audit_record,
     _edge_row,
     _node_row,
 )
@@ -51,6 +52,7 @@ _BOOKKEEPING = {
     "AuditHead": {"id", "seq", "hash", "writes"},
     "Meta": {"key", "value"},
     "Migration": {"version", "name", "applied_at"},
+    "Record": {"id", "kind", "version", "state"},
 }
 
 
@@ -68,12 +70,34 @@ def _schema() -> dict[str, list[str]]:
         reason="r",
         prev_hash="0",
         hash="1",
+        actor_name="A",
+        auth_method="token",
+        request_id="r",
+        client_address="127.0.0.1",
+        record_version=1,
+        changes={},
+    )
+    record = StoredRecord(
+        id="R",
+        kind="k",
+        state="s",
+        version=1,
+        data={},
+        content_hash="h",
+        created_by="u",
+        created_at=entry.at,
+        updated_by="u",
+        updated_at=entry.at,
     )
     stored = {
         "Node": set(_NODE_RESERVED) | {key for props in _KNOWN_PROPS.values() for key in props},
         "Alias": set(Alias.model_fields),
         "ApiKey": set(ApiKey.model_fields),
-        "AuditEntry": set(_audit_record(entry)),
+        "AuditEntry": set(audit_record(entry)),
+        "RecordVersion": {*record_row(record), "version_key"},
+        "Signature": set(Signature.model_fields),
+        "User": set(User.model_fields),
+        "Session": set(Session.model_fields),
         **_BOOKKEEPING,
     }
     # The linter reads `row.source` of an UNWIND'd parameter as a property read too: so the keys
@@ -85,7 +109,9 @@ def _schema() -> dict[str, list[str]]:
     keys = set().union(*stored.values(), _EDGE_RESERVED, rows)
     return {
         "labels": sorted({*stored, *(kind.value for kind in NodeKind)}),
-        "relationshipTypes": sorted(edge_type.value for edge_type in EdgeType),
+        "relationshipTypes": sorted(
+            {edge_type.value for edge_type in EdgeType} | {link.value for link in RecordLinkType}
+        ),
         "propertyKeys": sorted(keys),
     }
 

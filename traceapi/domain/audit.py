@@ -23,6 +23,28 @@ class AuditDraft(BaseModel):
     old: dict[str, Any] | None = None
     new: dict[str, Any] | None = None
     reason: str | None = None
+    actor_name: str | None = None
+    """The actor's printed name as it was when they acted (a user's name may change later)."""
+    auth_method: str | None = None
+    """How the actor proved who they were: ``api_key``, ``token``, ``password`` or ``cli``."""
+    request_id: str | None = None
+    client_address: str | None = None
+    record_version: int | None = None
+    """The version of the record (``entity_id``) this change made."""
+    changes: dict[str, list[Any]] | None = None
+    """``{field: [old, new]}`` for every field the change touched."""
+
+
+EXTENSION_FIELDS = (
+    "actor_name",
+    "auth_method",
+    "request_id",
+    "client_address",
+    "record_version",
+    "changes",
+)
+"""Fields added after the first trails were written: hashed only when set, so every entry
+written before them keeps its hash."""
 
 
 class AuditEntry(AuditDraft):
@@ -34,13 +56,26 @@ class AuditEntry(AuditDraft):
 
 def entry_hash(prev_hash: str, seq: int, at: datetime, draft: AuditDraft) -> str:
     """The chain link: a stable JSON encoding of the entry, hashed together with its predecessor."""
-    content = {
-        "seq": seq,
-        "at": at.isoformat(),
-        **draft.model_dump(mode="json"),
-    }
+    fields = draft.model_dump(mode="json")
+    for name in EXTENSION_FIELDS:
+        if fields[name] is None:
+            del fields[name]
+    content = {"seq": seq, "at": at.isoformat(), **fields}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def chain_entry(draft: AuditDraft, *, prev_seq: int, prev_hash: str, at: datetime) -> AuditEntry:
+    """The entry that follows (``prev_seq``, ``prev_hash``): the one chaining rule, which every
+    backend's append goes through (the backends store entries, they never compute them)."""
+    seq = prev_seq + 1
+    return AuditEntry(
+        **draft.model_dump(),
+        seq=seq,
+        at=at,
+        prev_hash=prev_hash,
+        hash=entry_hash(prev_hash, seq, at, draft),
+    )
 
 
 AUDIT_RECORD_FIELDS = (
@@ -55,6 +90,12 @@ AUDIT_RECORD_FIELDS = (
     "reason",
     "prev_hash",
     "hash",
+    "actor_name",
+    "auth_method",
+    "request_id",
+    "client_address",
+    "record_version",
+    "changes_json",
 )
 """An audit entry as a backend stores it: every value plain text (old and new as JSON), so that
 a damaged entry can still be read, named by its seq and judged, not crash the reader."""
@@ -71,7 +112,7 @@ class AuditDecodeError(ValueError):
         self.reason = reason
 
 
-def _json_field(record: AuditRecord, name: str) -> dict[str, Any] | None:
+def _json_field(record: AuditRecord, name: str) -> Any:
     text = record.get(name)
     if text is None or text == "":
         return None
@@ -109,6 +150,12 @@ def decode_audit_record(record: AuditRecord) -> AuditEntry:
                 "reason": record.get("reason"),
                 "prev_hash": record.get("prev_hash"),
                 "hash": record.get("hash"),
+                "actor_name": record.get("actor_name"),
+                "auth_method": record.get("auth_method"),
+                "request_id": record.get("request_id"),
+                "client_address": record.get("client_address"),
+                "record_version": record.get("record_version"),
+                "changes": _json_field(record, "changes_json"),
             },
             strict=False,
         )

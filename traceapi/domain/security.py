@@ -58,3 +58,42 @@ def key_id_of(secret: str) -> str:
     """The public id embedded in a key (its first part), used to list and revoke keys."""
     body = secret.removeprefix(KEY_PREFIX)
     return body.split("_", 1)[0]
+
+
+PERSON_ROLES = frozenset({Role.VIEWER, Role.COORDINATOR, Role.QA, Role.ADMIN})
+"""Roles a person may hold (several at once); ``system`` is for API keys only."""
+
+
+class User(BaseModel):
+    """A person who signs in (and signs). ``password_hash`` is argon2id, never the password."""
+
+    user_id: str
+    username: str
+    printed_name: str
+    roles: list[Role]
+    password_hash: str
+    created_at: datetime
+    disabled_at: datetime | None = None
+    failed_logins: int = 0
+    locked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disabled_at is None and self.locked_at is None
+
+
+class Session(BaseModel):
+    """A bearer token issued at login; only its SHA-256 hash is stored."""
+
+    token_hash: str
+    user_id: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+TOKEN_PREFIX = "trs_"
+
+
+def new_session_token() -> str:
+    """A fresh login token: ``trs_<secret>`` (API keys start ``tra_``)."""
+    return f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"

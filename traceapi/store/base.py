@@ -6,14 +6,17 @@ Backends translate their own failures into ``StoreUnavailable`` / ``Conflict`` /
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from traceapi.domain.audit import AuditDraft, AuditEntry, AuditRecord
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
-from traceapi.domain.security import ApiKey
+from traceapi.domain.records import RecordLink, RecordLinkType, Signature, StoredRecord
+from traceapi.domain.security import ApiKey, Session, User
+
+T = TypeVar("T")
 
 
 class Direction(StrEnum):
@@ -74,6 +77,45 @@ class EdgeRow(NamedTuple):
     unit: str | None
 
 
+class StoreTx(Protocol):
+    """What a unit of work may do inside its one transaction: primitives only. The rules
+    (version checks, audit chaining, the clock) live above, in the services; everything done
+    through one ``StoreTx`` commits together or not at all."""
+
+    def get_record(self, record_id: str) -> StoredRecord | None:
+        """The latest version of the record, read under the write lock."""
+        ...
+
+    def put_record(self, record: StoredRecord) -> None:
+        """Stores a new version; ``Conflict`` if that (id, version) is already stored (a
+        version is never overwritten)."""
+        ...
+
+    def link_record(self, record_id: str, *, link_type: RecordLinkType, target_id: str) -> None:
+        """Links the record to graph node ``target_id`` (``NotFound`` if there is no such node);
+        linking twice is one link."""
+        ...
+
+    def put_signature(self, signature: Signature) -> None: ...
+
+    def get_user(self, username: str) -> User | None: ...
+
+    def put_user(self, user: User) -> None:
+        """Creates or replaces the user (by ``user_id``); ``Conflict`` when another user has
+        the username."""
+        ...
+
+    def put_session(self, session: Session) -> None: ...
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the last audit entry, (0, GENESIS_HASH) for an empty trail."""
+        ...
+
+    def put_audit(self, entry: AuditEntry) -> None:
+        """Stores an entry the caller chained to ``audit_head()`` (``chain_entry``)."""
+        ...
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """Everything traceapi asks of storage. All methods are synchronous and thread-safe."""
@@ -91,6 +133,44 @@ class GraphStore(Protocol):
         node, or a node whose kind differs from the stored one; nothing is written then.
         """
         ...
+
+    def run_in_tx(self, work: Callable[[StoreTx], T], *, doing: str = "writing") -> T:
+        """Runs ``work`` in one write transaction, committed when it returns and rolled back
+        when it raises (its error then propagates). Writers queue one behind the other. On
+        Neo4j the driver may run ``work`` again after a transient failure, so ``work`` must
+        only read and write through the ``StoreTx`` it is given."""
+        ...
+
+    # -- records, people ----------------------------------------------------------------
+    def get_record(self, record_id: str, *, version: int | None = None) -> StoredRecord | None:
+        """The latest version of a record, or the given ``version``; None when not stored."""
+        ...
+
+    def record_versions(self, record_id: str) -> list[StoredRecord]:
+        """Every stored version of a record, oldest first."""
+        ...
+
+    def list_records(
+        self, *, kind: str | None = None, after: str | None = None, limit: int = 100
+    ) -> list[StoredRecord]:
+        """Latest versions ordered by id, after ``after`` (keyset paging)."""
+        ...
+
+    def record_links(self, record_id: str) -> list[RecordLink]:
+        """The graph nodes a record is linked to, by link type then target id."""
+        ...
+
+    def signatures_of(self, record_id: str) -> list[Signature]:
+        """Signatures stored against a record, oldest first."""
+        ...
+
+    def get_user(self, username: str) -> User | None: ...
+
+    def list_users(self) -> list[User]:
+        """Every user, by username."""
+        ...
+
+    def get_session(self, token_hash: str) -> Session | None: ...
 
     # -- looking up ----------------------------------------------------------------------
     def resolve(self, identifier: str) -> str | None:

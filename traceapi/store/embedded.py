@@ -20,7 +20,7 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -31,13 +31,13 @@ import numpy as np
 
 from traceapi.domain.audit import (
     AUDIT_RECORD_FIELDS,
-    GENESIS_HASH,
     AuditDraft,
     AuditEntry,
     AuditRecord,
+    chain_entry,
     decode_audit_records,
-    entry_hash,
 )
+from traceapi.domain.clock import utc_now
 from traceapi.domain.model import (
     FLOW_EDGE_TYPES,
     Batch,
@@ -47,7 +47,8 @@ from traceapi.domain.model import (
     Node,
     NodeKind,
 )
-from traceapi.domain.security import ApiKey, Role
+from traceapi.domain.records import RecordLink, Signature, StoredRecord
+from traceapi.domain.security import ApiKey, Role, Session, User
 from traceapi.errors import (
     Conflict,
     CorruptData,
@@ -56,6 +57,7 @@ from traceapi.errors import (
     StoreUnavailable,
     TraceapiError,
 )
+from traceapi.store import sqlite_records
 from traceapi.store.base import (
     DamagedRecord,
     Direction,
@@ -64,9 +66,11 @@ from traceapi.store.base import (
     GraphStore,
     Reach,
     StoreStats,
+    StoreTx,
+    T,
 )
 from traceapi.store.csr_index import KIND_CODES, TraversalIndex
-from traceapi.store.sqlite_batch import apply_batch_in, damaged, json_default, load_props
+from traceapi.store.sqlite_batch import apply_batch_in, damaged, load_props
 from traceapi.store.sqlite_schema import connect, ensure_schema
 
 _KIND_CODE_SQL = (
@@ -215,6 +219,45 @@ class EmbeddedStore(GraphStore):
             if audit is not None:
                 _append_audit_in(conn, audit)
         return result
+
+    def run_in_tx(self, work: Callable[[StoreTx], T], *, doing: str = "writing") -> T:
+        with self._writing(doing) as conn:
+            return work(sqlite_records.SqliteTx(conn))
+
+    # -- records, people ----------------------------------------------------------------
+    def get_record(self, record_id: str, *, version: int | None = None) -> StoredRecord | None:
+        with _sqlite_errors(f"reading record {record_id!r}"):
+            return sqlite_records.get_record(self._reader(), record_id, version=version)
+
+    def record_versions(self, record_id: str) -> list[StoredRecord]:
+        with _sqlite_errors(f"reading record {record_id!r}"):
+            return sqlite_records.record_versions(self._reader(), record_id)
+
+    def list_records(
+        self, *, kind: str | None = None, after: str | None = None, limit: int = 100
+    ) -> list[StoredRecord]:
+        with _sqlite_errors("listing records"):
+            return sqlite_records.list_records(self._reader(), kind=kind, after=after, limit=limit)
+
+    def record_links(self, record_id: str) -> list[RecordLink]:
+        with _sqlite_errors(f"reading the links of record {record_id!r}"):
+            return sqlite_records.record_links(self._reader(), record_id)
+
+    def signatures_of(self, record_id: str) -> list[Signature]:
+        with _sqlite_errors(f"reading the signatures of record {record_id!r}"):
+            return sqlite_records.signatures_of(self._reader(), record_id)
+
+    def get_user(self, username: str) -> User | None:
+        with _sqlite_errors("reading users"):
+            return sqlite_records.get_user(self._reader(), username)
+
+    def list_users(self) -> list[User]:
+        with _sqlite_errors("reading users"):
+            return sqlite_records.list_users(self._reader())
+
+    def get_session(self, token_hash: str) -> Session | None:
+        with _sqlite_errors("reading sessions"):
+            return sqlite_records.get_session(self._reader(), token_hash)
 
     # -- looking up ----------------------------------------------------------------------
     def resolve(self, identifier: str) -> str | None:
@@ -581,7 +624,8 @@ class EmbeddedStore(GraphStore):
             rows = (
                 self._reader()
                 .execute(
-                    f"SELECT {_AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                    f"SELECT {sqlite_records.AUDIT_COLUMNS} FROM audit WHERE seq > ? "
+                    "ORDER BY seq LIMIT ?",
                     (after_seq, max(limit, 0)),
                 )
                 .fetchall()
@@ -664,7 +708,6 @@ class EmbeddedStore(GraphStore):
 # -- rows to models ------------------------------------------------------------------------
 
 _KEY_COLUMNS = "key_id, name, role, key_hash, created_at, revoked_at"
-_AUDIT_COLUMNS = "seq, at, actor, action, entity_kind, entity_id, old, new, reason, prev_hash, hash"
 
 
 READY_SAMPLE = 8
@@ -898,32 +941,10 @@ def _api_key(row: Any) -> ApiKey:
 
 def _append_audit_in(conn: sqlite3.Connection, draft: AuditDraft) -> AuditEntry:
     """Chain one entry to the last one, inside the caller's write transaction."""
-    last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
-    at = datetime.now(UTC)
-    content = draft.model_dump(mode="json")
-    digest = entry_hash(prev_hash, seq, at, draft)
-    conn.execute(
-        f"INSERT INTO audit ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            seq,
-            at.isoformat(),
-            content["actor"],
-            content["action"],
-            content["entity_kind"],
-            content["entity_id"],
-            None if content["old"] is None else _dump_json(content["old"]),
-            None if content["new"] is None else _dump_json(content["new"]),
-            content["reason"],
-            prev_hash,
-            digest,
-        ),
-    )
-    return AuditEntry(**content, seq=seq, at=at, prev_hash=prev_hash, hash=digest)
-
-
-def _dump_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=json_default)
+    seq, prev_hash = sqlite_records.audit_head(conn)
+    entry = chain_entry(draft, prev_seq=seq, prev_hash=prev_hash, at=utc_now())
+    sqlite_records.put_audit(conn, entry)
+    return entry
 
 
 # -- list_nodes filters --------------------------------------------------------------------

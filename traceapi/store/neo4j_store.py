@@ -41,11 +41,13 @@ from traceapi.domain.audit import (
     AuditDraft,
     AuditEntry,
     AuditRecord,
+    chain_entry,
     decode_audit_records,
-    entry_hash,
 )
+from traceapi.domain.clock import utc_now
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
-from traceapi.domain.security import ApiKey
+from traceapi.domain.records import RecordLink, Signature, StoredRecord
+from traceapi.domain.security import ApiKey, Session, User
 from traceapi.errors import (
     Conflict,
     CorruptData,
@@ -64,9 +66,19 @@ from traceapi.store.base import (
     GraphStore,
     Reach,
     StoreStats,
+    StoreTx,
 )
 from traceapi.store.cypher import load_query
 from traceapi.store.migrations import Migration, apply_migrations
+from traceapi.store.neo4j_records import (
+    HEAD_ID,
+    Neo4jTx,
+    link_from,
+    record_from,
+    session_from,
+    signature_from,
+    user_from,
+)
 from traceapi.store.sqlite_batch import damaged, dump_props, json_default, load_props
 
 T = TypeVar("T")
@@ -81,7 +93,7 @@ ROWS_PER_STATEMENT = 5_000
 """Rows per ``UNWIND`` statement; one batch may span several statements of one transaction."""
 CLEAR_CHUNK = 10_000
 
-_HEAD_ID = "head"
+_HEAD_ID = HEAD_ID
 _SCHEMES = frozenset({"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"})
 _NODE_RESERVED = frozenset({"id", "kind", "name", "aliases", "props_json"})
 _EDGE_RESERVED = frozenset({"qty", "unit", "props_json"})
@@ -262,6 +274,49 @@ class Neo4jStore(GraphStore):
             return result
 
         return self._write(work, f"applying batch from {batch.source}")
+
+    def run_in_tx(self, work: Callable[[StoreTx], T], *, doing: str = "writing") -> T:
+        def managed(tx: neo4j.ManagedTransaction) -> T:
+            head = self._lock(tx)
+            return work(Neo4jTx(tx, head=(head.seq, head.hash)))
+
+        return self._write(managed, doing)
+
+    # -- records, people ----------------------------------------------------------------
+    def get_record(self, record_id: str, *, version: int | None = None) -> StoredRecord | None:
+        rows = self._read(load_query("get_record"), record_id=record_id, version=version)
+        return record_from(rows[0]["record"]) if rows else None
+
+    def record_versions(self, record_id: str) -> list[StoredRecord]:
+        rows = self._read(load_query("list_record_versions"), record_id=record_id)
+        return [record_from(row["record"]) for row in rows]
+
+    def list_records(
+        self, *, kind: str | None = None, after: str | None = None, limit: int = 100
+    ) -> list[StoredRecord]:
+        if limit <= 0:
+            return []
+        rows = self._read(load_query("list_records"), kind=kind, after=after or "", page_size=limit)
+        return [record_from(row["record"]) for row in rows]
+
+    def record_links(self, record_id: str) -> list[RecordLink]:
+        rows = self._read(load_query("list_record_links"), record_id=record_id)
+        return [link_from(record_id, row) for row in rows]
+
+    def signatures_of(self, record_id: str) -> list[Signature]:
+        rows = self._read(load_query("list_signatures"), record_id=record_id)
+        return [signature_from(row["signature"]) for row in rows]
+
+    def get_user(self, username: str) -> User | None:
+        rows = self._read(load_query("get_user"), username=username)
+        return user_from(rows[0]["user"]) if rows else None
+
+    def list_users(self) -> list[User]:
+        return [user_from(row["user"]) for row in self._read(load_query("list_users"))]
+
+    def get_session(self, token_hash: str) -> Session | None:
+        rows = self._read(load_query("get_session"), token_hash=token_hash)
+        return session_from(rows[0]["session"]) if rows else None
 
     # -- looking up ----------------------------------------------------------------------
     def resolve(self, identifier: str) -> str | None:
@@ -558,16 +613,8 @@ class Neo4jStore(GraphStore):
     def _append_in_tx(
         self, tx: neo4j.ManagedTransaction, head: _Head, draft: AuditDraft
     ) -> AuditEntry:
-        seq = head.seq + 1
-        at = datetime.now(UTC)
-        entry = AuditEntry(
-            **draft.model_dump(mode="json"),
-            seq=seq,
-            at=at,
-            prev_hash=head.hash,
-            hash=entry_hash(head.hash, seq, at, draft),
-        )
-        _rows(tx, load_query("append_audit"), head_id=_HEAD_ID, entry=_audit_record(entry))
+        entry = chain_entry(draft, prev_seq=head.seq, prev_hash=head.hash, at=utc_now())
+        Neo4jTx(tx, head=(head.seq, head.hash)).put_audit(entry)
         return entry
 
     def _nodes_in_tx(self, tx: neo4j.ManagedTransaction, ids: list[str]) -> dict[str, Node]:
@@ -737,24 +784,6 @@ def _api_key_record(key: ApiKey) -> dict[str, Any]:
 
 def _api_key_from(record: Mapping[str, Any]) -> ApiKey:
     return ApiKey.model_validate(dict(record))
-
-
-def _audit_record(entry: AuditEntry) -> dict[str, Any]:
-    plain = entry.model_dump(mode="json")
-    record = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity_kind": entry.entity_kind,
-        "entity_id": entry.entity_id,
-        "old_json": None if entry.old is None else _canonical_json(plain["old"]),
-        "new_json": None if entry.new is None else _canonical_json(plain["new"]),
-        "reason": entry.reason,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
-    return {name: value for name, value in record.items() if value is not None}
 
 
 # -- batch rules (shared meaning with the embedded store) ---------------------------------

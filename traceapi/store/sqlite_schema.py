@@ -7,7 +7,7 @@ from pathlib import Path
 
 from traceapi.errors import StoreUnavailable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Kept in ``PRAGMA user_version``; bump it and add a step to ``_MIGRATIONS`` to change tables."""
 
 BUSY_TIMEOUT_S = 30.0
@@ -145,7 +145,87 @@ ALTER TABLE aliases_v3 RENAME TO aliases;
 CREATE INDEX aliases_rid ON aliases (rid);
 """
 
-_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+_V4 = """
+-- Records, people and signatures, and an audit trail that SQLite itself keeps append-only.
+-- A record is one row per version and is never updated or deleted (triggers refuse both);
+-- nor is a signature or an audit entry. Users and their sessions are state, audited per change.
+CREATE TABLE records (
+    id           TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    kind         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    data         TEXT NOT NULL,             -- JSON object, canonical (keys sorted)
+    content_hash TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (id, version)
+) WITHOUT ROWID;
+CREATE INDEX records_kind ON records (kind, id);
+
+CREATE TABLE record_links (
+    record_id TEXT NOT NULL,
+    type      TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    PRIMARY KEY (record_id, type, target_id)
+) WITHOUT ROWID;
+CREATE INDEX record_links_target ON record_links (target_id);
+
+CREATE TABLE signatures (
+    signature_id   TEXT PRIMARY KEY,
+    record_id      TEXT NOT NULL,
+    record_version INTEGER NOT NULL,
+    content_hash   TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    printed_name   TEXT NOT NULL,
+    meaning        TEXT NOT NULL,
+    signed_at      TEXT NOT NULL,
+    binding        TEXT NOT NULL
+);
+CREATE INDEX signatures_record ON signatures (record_id, signed_at);
+
+CREATE TABLE users (
+    user_id       TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    printed_name  TEXT NOT NULL,
+    roles         TEXT NOT NULL,            -- JSON list
+    password_hash TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    disabled_at   TEXT,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_at     TEXT
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL,
+    issued_at  TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE audit ADD COLUMN actor_name TEXT;
+ALTER TABLE audit ADD COLUMN auth_method TEXT;
+ALTER TABLE audit ADD COLUMN request_id TEXT;
+ALTER TABLE audit ADD COLUMN client_address TEXT;
+ALTER TABLE audit ADD COLUMN record_version INTEGER;
+ALTER TABLE audit ADD COLUMN changes TEXT;
+
+CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: entries are never updated'); END;
+CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: entries are never deleted'); END;
+CREATE TRIGGER records_versioned_update BEFORE UPDATE ON records
+BEGIN SELECT RAISE(ABORT, 'records are versioned: a stored version is never updated'); END;
+CREATE TRIGGER records_versioned_delete BEFORE DELETE ON records
+BEGIN SELECT RAISE(ABORT, 'records are versioned: a stored version is never deleted'); END;
+CREATE TRIGGER signatures_kept_update BEFORE UPDATE ON signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are never updated'); END;
+CREATE TRIGGER signatures_kept_delete BEFORE DELETE ON signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are never deleted'); END;
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 """Script that brings a file from version ``n - 1`` to ``n``."""
 
 
@@ -200,6 +280,15 @@ def _user_version(conn: sqlite3.Connection) -> int:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a script on semicolons (ours hold none inside literals), dropping comments."""
-    lines = [line.split("--", 1)[0] for line in script.splitlines()]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    """Split a script into complete statements (a trigger's body keeps its semicolons),
+    dropping comments (ours hold no ``--`` inside literals)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines():
+        buffer += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip().removesuffix(";").strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return [statement for statement in statements if statement]
