@@ -14,12 +14,13 @@ from traceapi import __version__
 from traceapi.api import health
 from traceapi.api.admission import AdmissionMiddleware
 from traceapi.api.auth import AuthFailures, KeyCache
-from traceapi.api.explorers import OPENAPI_PATH, include_protected_docs, open_docs_url
+from traceapi.api.explorers import OPENAPI_PATH, include_docs, open_docs_url
 from traceapi.api.logs import configure_logging
 from traceapi.api.metrics import ApiMetrics
 from traceapi.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from traceapi.api.problems import install_error_handlers
 from traceapi.api.routes import include_routes
+from traceapi.console.security import SecurityHeadersMiddleware
 from traceapi.errors import StoreUnavailable
 from traceapi.settings import Settings, load_settings
 from traceapi.store.base import GraphStore
@@ -65,8 +66,8 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url=open_docs_url(settings, OPENAPI_PATH),
-        docs_url=open_docs_url(settings, "/docs"),
-        redoc_url=open_docs_url(settings, "/redoc"),
+        docs_url=None,  # ours, on local assets: traceapi.api.explorers
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -77,10 +78,11 @@ def create_app(settings: Settings | None = None, *, store: GraphStore | None = N
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(health.metrics_router(settings))
-    include_protected_docs(app, settings)
+    include_docs(app, settings)
     include_routes(app, settings)
     # Last added runs first: the request context wraps everything so every answer carries an
     # id and a log line; admission refuses before the body is read.
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         AdmissionMiddleware,

@@ -1,16 +1,17 @@
 """The API's own descriptions (``/openapi.json``, ``/docs``, ``/redoc``) and ``/metrics``:
 open, behind a key, or off, as the settings say (by default open in dev, behind a key in
-production, where they would otherwise show every route and field to anyone on the network)."""
+production, where they would otherwise show every route and field to anyone on the network).
+The Swagger UI and ReDoc pages are ours, on assets the service serves itself (no CDN)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse
 
 from traceapi.api.deps import current_key
+from traceapi.console.explorer_pages import redoc_page, swagger_page
 from traceapi.settings import Access, Settings
 
 OPENAPI_PATH = "/openapi.json"
@@ -34,22 +35,25 @@ def open_docs_url(settings: Settings, path: str) -> str | None:
     return path if docs_access(settings) == "open" else None
 
 
-def include_protected_docs(app: FastAPI, settings: Settings) -> None:
-    """The descriptions behind a key (any role) when ``docs_access`` is ``key``."""
-    if docs_access(settings) != "key":
+def include_docs(app: FastAPI, settings: Settings) -> None:
+    """``/docs`` and ``/redoc`` (open or behind a key), and ``/openapi.json`` behind a key when
+    ``docs_access`` is ``key`` (when open, FastAPI's own route serves it)."""
+    access = docs_access(settings)
+    if access == "off":
         return
-    router = APIRouter(dependencies=guard("key"), include_in_schema=False)
+    router = APIRouter(dependencies=guard(access), include_in_schema=False)
+    if access == "key":
 
-    @router.get(OPENAPI_PATH)
-    def openapi(request: Request) -> JSONResponse:
-        return JSONResponse(request.app.openapi())
+        @router.get(OPENAPI_PATH)
+        def openapi(request: Request) -> JSONResponse:
+            return JSONResponse(request.app.openapi())
 
     @router.get("/docs")
     def docs() -> Response:
-        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="traceapi")
+        return swagger_page(openapi_url=OPENAPI_PATH, title="traceapi")
 
     @router.get("/redoc")
     def redoc() -> Response:
-        return get_redoc_html(openapi_url=OPENAPI_PATH, title="traceapi")
+        return redoc_page(openapi_url=OPENAPI_PATH, title="traceapi")
 
     app.include_router(router)

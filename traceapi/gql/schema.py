@@ -9,6 +9,8 @@ from typing import Any
 
 import anyio
 import strawberry
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -20,6 +22,7 @@ from strawberry.extensions import (
 from strawberry.fastapi import GraphQLRouter
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from traceapi.console.explorer_pages import graphiql_page
 from traceapi.gql.context import get_context
 from traceapi.gql.errors import ErrorCodes, log_unexpected
 from traceapi.gql.guard import DocumentChecks, QueryGuard, QueryRefused
@@ -117,10 +120,18 @@ def _schema(limits: Limits | None) -> TraceapiSchema:
     return schema
 
 
+class TraceapiGraphQLRouter(GraphQLRouter[Any, None]):
+    """Strawberry's router with our GraphiQL page, whose assets the service serves itself
+    (strawberry's own page loads them from a CDN, which a plant network cannot reach)."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return graphiql_page(graphql_url=GRAPHQL_PATH)
+
+
 def graphql_router(settings: Settings) -> GraphQLRouter[Any, None]:
     """``/graphql``: POST (and GET in dev) queries; GraphiQL in the dev profile only."""
     dev = settings.profile != "production"
-    return GraphQLRouter(
+    return TraceapiGraphQLRouter(
         build_schema(settings),
         path=GRAPHQL_PATH,
         graphql_ide="graphiql" if dev else None,
