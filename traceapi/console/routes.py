@@ -1,0 +1,445 @@
+"""The console's pages at ``/console``: sign-in, search, one lot's file, the genealogy picture
+and recall impact, server-rendered, each form protected by a per-session CSRF token."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from traceapi.api.auth import KeyCache, client_address
+from traceapi.console.assets import templates
+from traceapi.console.sessions import (
+    SESSION_COOKIE,
+    SIGN_IN_COOKIE,
+    ConsoleSession,
+    SessionStore,
+    tokens_match,
+)
+from traceapi.console.views import (
+    columns_of,
+    genealogy,
+    lot_file,
+    lot_ids_of,
+    node_page,
+    node_url,
+    properties,
+)
+from traceapi.errors import InvalidInput, LimitExceeded, TraceapiError
+from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
+from traceapi.services.lookup import resolve_node
+from traceapi.settings import Settings
+from traceapi.store.base import GraphStore
+
+T = TypeVar("T")
+CONSOLE = "/console"
+SIGN_IN = f"{CONSOLE}/sign-in"
+MAX_FORM_BYTES = 64 * 1024
+
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequired(Exception):
+    """Raised by ``signed_in`` for a request without a live session."""
+
+
+def _store(request: Request) -> GraphStore:
+    store: GraphStore = request.app.state.store
+    return store
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _sessions(request: Request) -> SessionStore:
+    sessions: SessionStore = request.app.state.console_sessions
+    return sessions
+
+
+async def signed_in(request: Request) -> ConsoleSession:
+    """The request's session, its key checked again in the store (a revoked key signs out)."""
+    sessions = _sessions(request)
+    session_id = request.cookies.get(SESSION_COOKIE)
+    session = sessions.get(session_id)
+    if session is None:
+        raise SignInRequired
+    store = _store(request)
+    key = await anyio.to_thread.run_sync(lambda: store.get_api_key(session.key_hash))
+    if key is None or not key.active:
+        sessions.end(session_id)
+        raise SignInRequired
+    request.state.api_key_id = key.key_id
+    return session
+
+
+SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    session: ConsoleSession | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page (or, for an htmx request, the named partial alone) with the session's context."""
+    html = templates.get_template(template).render(
+        request=request,
+        session=session,
+        csrf_token=session.csrf_token if session else None,
+        node_url=node_url,
+        properties=properties,
+        columns_of=columns_of,
+        profile=_settings(request).profile,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def error_page(request: Request, session: ConsoleSession | None, exc: TraceapiError) -> Response:
+    return render(request, "error.html", session=session, status_code=exc.http_status, error=exc)
+
+
+async def in_thread(work: Callable[[], T]) -> T:
+    """Blocking store work off the event loop, as the REST handlers do."""
+    return await anyio.to_thread.run_sync(work)
+
+
+async def form_of(request: Request) -> dict[str, str]:
+    """An url-encoded form body (the console's forms are small; the body limit applies)."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise LimitExceeded("the form is too large", details={"max_bytes": MAX_FORM_BYTES})
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {name: values[-1] for name, values in fields.items()}
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the form came from another origin (``Origin`` header)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    parts = urlsplit(origin)
+    return parts.netloc == request.headers.get("host", "") and parts.scheme in {"http", "https"}
+
+
+def check_csrf(request: Request, form: dict[str, str], session: ConsoleSession) -> None:
+    """Refuses a POST whose token is not the session's, or that another origin sent."""
+    if not same_origin(request) or not tokens_match(form.get("csrf_token"), session.csrf_token):
+        raise _Refused
+
+
+class _Refused(Exception):
+    """A form without the right CSRF token: 403, nothing done."""
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _next_path(value: str | None) -> str:
+    """Where to go after signing in: a console path of ours only (no open redirect)."""
+    if value and value.startswith(CONSOLE) and not value.startswith("//") and "\\" not in value:
+        return value
+    return CONSOLE
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse(CONSOLE, status_code=307)
+
+
+@router.get(SIGN_IN)
+def sign_in_form(request: Request, next: str | None = None) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "sign_in.html",
+        session=None,
+        sign_in_token=token,
+        next=_next_path(next),
+        error=None,
+    )
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        token,
+        max_age=3600,
+        path=SIGN_IN,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    return response
+
+
+@router.post(SIGN_IN)
+async def sign_in(request: Request) -> Response:
+    """Checks the pasted key as every API call does (cache, failure throttle, audit of a
+    refused key) and starts a session; the key itself is never kept."""
+    form = await form_of(request)
+    expected = request.cookies.get(SIGN_IN_COOKIE)
+    next_path = _next_path(form.get("next"))
+    token_ok = bool(expected) and tokens_match(form.get("csrf_token"), expected or "")
+    if not same_origin(request) or not token_ok:
+        return render(
+            request,
+            "sign_in.html",
+            session=None,
+            status_code=403,
+            sign_in_token=expected or "",
+            next=next_path,
+            error="The form has expired; it was reloaded. Paste the key again.",
+        )
+    cache: KeyCache = request.app.state.key_cache
+    store = _store(request)
+    address = client_address(request.scope)
+    secret = form.get("api_key", "").strip()
+    try:
+        key = await in_thread(lambda: cache.authenticate(store, secret, address=address))
+    except TraceapiError as exc:
+        return render(
+            request,
+            "sign_in.html",
+            session=None,
+            status_code=exc.http_status,
+            sign_in_token=expected,
+            next=next_path,
+            error=exc.message,
+        )
+    _sessions(request).end(request.cookies.get(SESSION_COOKIE))
+    session_id, _session = _sessions(request).start(key)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        path=CONSOLE,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+    )
+    response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN)
+    return response
+
+
+@router.post(f"{CONSOLE}/sign-out")
+async def sign_out(request: Request, session: SignedIn) -> Response:
+    check_csrf(request, await form_of(request), session)
+    _sessions(request).end(request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(SIGN_IN, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=CONSOLE)
+    return response
+
+
+@router.get(CONSOLE)
+def home(request: Request, session: SignedIn) -> Response:
+    return render(request, "home.html", session=session)
+
+
+@router.get(f"{CONSOLE}/search")
+async def search(
+    request: Request, session: SignedIn, q: Annotated[str, Query(max_length=2000)] = ""
+) -> Response:
+    """Any identifier, a scanned GS1 barcode or a Digital Link: straight to what it names."""
+    if not q.strip():
+        return RedirectResponse(CONSOLE, status_code=303)
+    store = _store(request)
+    try:
+        node = await in_thread(lambda: resolve_node(store, q))
+    except TraceapiError as exc:
+        if request.headers.get("hx-request"):  # htmx swaps 200 answers only
+            return render(request, "search_result.html", session=session, error=exc)
+        return render(
+            request, "home.html", session=session, status_code=exc.http_status, query=q, error=exc
+        )
+    target = node_url(node.id, node.kind.value)
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get(CONSOLE + "/lots/{identifier:path}/genealogy.json")
+async def genealogy_data(
+    request: Request,
+    session: SignedIn,
+    identifier: str,
+    direction: str = "where-used",
+    max_depth: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+) -> Response:
+    if direction not in {"where-used", "where-from"}:
+        direction = "where-used"
+    store, settings = _store(request), _settings(request)
+    try:
+        data = await in_thread(
+            lambda: genealogy(
+                store,
+                identifier,
+                direction=direction,
+                max_depth=max_depth,
+                max_nodes=settings.max_trace_nodes,
+            )
+        )
+    except TraceapiError as exc:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
+    return JSONResponse(data)
+
+
+@router.get(CONSOLE + "/lots/{identifier:path}/genealogy")
+async def genealogy_page(
+    request: Request,
+    session: SignedIn,
+    identifier: str,
+    direction: str = "where-used",
+    max_depth: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+) -> Response:
+    store = _store(request)
+    try:
+        lot = await in_thread(lambda: resolve_node(store, identifier))
+    except TraceapiError as exc:
+        return error_page(request, session, exc)
+    if direction not in {"where-used", "where-from"}:
+        direction = "where-used"
+    query = f"?direction={direction}" + (f"&max_depth={max_depth}" if max_depth is not None else "")
+    data_url = f"{CONSOLE}/lots/{quote(lot.id, safe='')}/genealogy.json{query}"
+    return render(
+        request,
+        "genealogy.html",
+        session=session,
+        lot=lot,
+        direction=direction,
+        max_depth=max_depth,
+        data_url=data_url,
+    )
+
+
+@router.get(CONSOLE + "/lots/{identifier:path}")
+async def lot_page(request: Request, session: SignedIn, identifier: str) -> Response:
+    store = _store(request)
+    try:
+        file = await in_thread(lambda: lot_file(store, identifier))
+    except TraceapiError as exc:
+        return error_page(request, session, exc)
+    return render(request, "lot.html", session=session, file=file, lot=file.detail.lot)
+
+
+@router.get(CONSOLE + "/nodes/{identifier:path}")
+async def any_node_page(request: Request, session: SignedIn, identifier: str) -> Response:
+    store = _store(request)
+    try:
+        page = await in_thread(lambda: node_page(store, identifier))
+    except TraceapiError as exc:
+        return error_page(request, session, exc)
+    if page.node.kind in {"Lot", "Unit", "Container"}:
+        return RedirectResponse(node_url(page.node.id, page.node.kind), status_code=303)
+    return render(request, "node.html", session=session, page=page, node=page.node)
+
+
+@router.get(f"{CONSOLE}/impact")
+def impact_form(request: Request, session: SignedIn, lots: str = "") -> Response:
+    return render(request, "impact.html", session=session, lots_text=lots, report=None)
+
+
+def _impact_lots(form: dict[str, str], settings: Settings) -> tuple[list[str], int | None]:
+    lots = lot_ids_of(form.get("lots", ""))
+    if not lots:
+        raise InvalidInput("name at least one lot", details={"field": "lots"})
+    if len(lots) > settings.max_impact_seeds:
+        raise LimitExceeded(
+            f"{len(lots)} seed lots is above the cap of {settings.max_impact_seeds}",
+            details={"field": "lots", "max_impact_seeds": settings.max_impact_seeds},
+        )
+    depth = form.get("max_depth", "").strip()
+    if depth and not depth.isdigit():
+        raise InvalidInput("max depth is a whole number", details={"field": "max_depth"})
+    return lots, int(depth) if depth else None
+
+
+@router.post(f"{CONSOLE}/impact")
+async def impact(request: Request, session: SignedIn) -> Response:
+    form = await form_of(request)
+    check_csrf(request, form, session)
+    store, settings = _store(request), _settings(request)
+    partial = bool(request.headers.get("hx-request"))
+    template = "impact_result.html" if partial else "impact.html"
+    try:
+        lots, max_depth = _impact_lots(form, settings)
+        report = await in_thread(
+            lambda: recall_impact(
+                store, lot_ids=lots, max_depth=max_depth, max_nodes=settings.max_trace_nodes
+            )
+        )
+    except TraceapiError as exc:
+        return render(
+            request,
+            template,
+            session=session,
+            status_code=200 if partial else exc.http_status,
+            lots_text=form.get("lots", ""),
+            max_depth=form.get("max_depth", ""),
+            report=None,
+            error=exc,
+        )
+    return render(
+        request,
+        template,
+        session=session,
+        lots_text=form.get("lots", ""),
+        max_depth=form.get("max_depth", ""),
+        report=report,
+        error=None,
+    )
+
+
+@router.post(f"{CONSOLE}/impact/consignees.csv")
+async def impact_csv(request: Request, session: SignedIn) -> Response:
+    """The consignee list of the impact report as CSV, from the same code as the REST route."""
+    form = await form_of(request)
+    check_csrf(request, form, session)
+    store, settings = _store(request), _settings(request)
+    try:
+        lots, max_depth = _impact_lots(form, settings)
+        rows = await in_thread(
+            lambda: recall_consignees(
+                store, lot_ids=lots, max_depth=max_depth, max_nodes=settings.max_trace_nodes
+            )
+        )
+    except TraceapiError as exc:
+        return error_page(request, session, exc)
+    return Response(
+        consignee_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="consignees.csv"'},
+    )
+
+
+def include_console(app: FastAPI) -> None:
+    """The console's routes, its session store, and how a missing session or a bad CSRF
+    token is answered (back to sign-in; 403)."""
+    app.state.console_sessions = SessionStore()
+
+    async def to_sign_in(request: Request, exc: Exception) -> Response:
+        target = f"{SIGN_IN}?next={quote(request.url.path, safe='/')}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        if request.url.path.endswith(".json"):
+            return JSONResponse({"error": {"code": "UNAUTHENTICATED"}}, status_code=401)
+        return RedirectResponse(target, status_code=303)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(
+            "<!doctype html><title>Refused</title><p>This form was not sent from a page of "
+            "this console's session (its CSRF token is missing or wrong). Reload the page "
+            "and try again.</p>",
+            status_code=403,
+        )
+
+    app.add_exception_handler(SignInRequired, to_sign_in)
+    app.add_exception_handler(_Refused, refused)
+    app.include_router(router)
