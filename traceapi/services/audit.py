@@ -11,6 +11,7 @@ that went missing or changed since.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -20,11 +21,14 @@ from traceapi.domain.audit import (
     AuditDraft,
     AuditEntry,
     AuditRecord,
+    chain_entry,
     decode_audit_record,
     entry_hash,
 )
+from traceapi.domain.clock import utc_now
 from traceapi.errors import InvalidInput
-from traceapi.store.base import GraphStore
+from traceapi.services.policy import RequestContext
+from traceapi.store.base import GraphStore, StoreTx
 
 _DRAFT_FIELDS = tuple(AuditDraft.model_fields)
 MAX_SEQ = 2**63 - 1
@@ -50,6 +54,44 @@ class AuditVerification(BaseModel):
     last_hash: str | None = None
     checkpoint_seq: int | None = None
     """The seq of the checkpoint verified against, when one was given."""
+
+
+def draft_for(
+    ctx: RequestContext,
+    *,
+    action: str,
+    entity_kind: str | None = None,
+    entity_id: str | None = None,
+    record_version: int | None = None,
+    changes: dict[str, list[Any]] | None = None,
+    reason: str | None = None,
+    new: dict[str, Any] | None = None,
+) -> AuditDraft:
+    """The entry a change by ``ctx``'s principal writes: who (id and name as they are now),
+    how they signed in, from where, and what changed."""
+    principal = ctx.principal
+    return AuditDraft(
+        actor=principal.id,
+        actor_name=principal.name,
+        auth_method=principal.auth_method.value,
+        request_id=ctx.request_id,
+        client_address=ctx.client_address,
+        action=action,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        record_version=record_version,
+        changes=changes,
+        reason=reason,
+        new=new,
+    )
+
+
+def append_in(tx: StoreTx, draft: AuditDraft) -> AuditEntry:
+    """Chains ``draft`` to the trail inside a unit of work (the server's clock, the one rule)."""
+    seq, prev_hash = tx.audit_head()
+    entry = chain_entry(draft, prev_seq=seq, prev_hash=prev_hash, at=utc_now())
+    tx.put_audit(entry)
+    return entry
 
 
 def check_after_seq(after_seq: int, *, field: str = "after_seq") -> int:
