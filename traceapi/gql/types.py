@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -11,9 +10,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 from traceapi.domain.model import EdgeType, Node, NodeKind
-from traceapi.errors import InvalidInput
 from traceapi.gql.context import GqlContext
 from traceapi.gql.loaders import Side
+from traceapi.services.rootcause.windows import check_window, runs_within
 
 Info = strawberry.Info[GqlContext, None]
 E = TypeVar("E", bound=Enum)
@@ -291,44 +290,11 @@ class Equipment(GraphNode):
         from_: Annotated[str | None, strawberry.argument(name="from")] = None,
         to: str | None = None,
     ) -> list[ProcessStep]:
-        start, end = _instant(from_, "from"), _instant(to, "to")
-        if start is not None and end is not None and end < start:
-            raise InvalidInput(
-                f"to ({to}) is before from ({from_})", details={"field": "to", "from": from_}
-            )
+        start, end = check_window(from_, to)
         steps = await _linked(info, self.node.id, "in", EdgeType.ON, ProcessStep)
         if start is None and end is None:
             return steps
-        return [step for step in steps if _runs_within(step.node, start, end)]
-
-
-def _instant(value: str | None, field: str) -> datetime | None:
-    """An ISO 8601 time (UTC when it names no zone); InvalidInput naming ``field`` if not one."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"{field} is not an ISO 8601 time: {value!r}", details={"field": field}
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _stored_instant(value: Any) -> datetime | None:
-    try:
-        return _instant(value, "stored") if isinstance(value, str) else None
-    except InvalidInput:
-        return None
-
-
-def _runs_within(step: Node, start: datetime | None, end: datetime | None) -> bool:
-    """Whether the step ran at some moment of [start, end] (either bound may be open)."""
-    began = _stored_instant(step.props.get("started_at"))
-    if began is None:
-        return False
-    ended = _stored_instant(step.props.get("ended_at")) or began
-    return (end is None or began <= end) and (start is None or ended >= start)
+        return [step for step in steps if runs_within(step.node, start, end)]
 
 
 @strawberry.type(description="A measured characteristic of a lot against its limits.")

@@ -107,3 +107,39 @@ def resolve_lots(store: GraphStore, identifiers: Sequence[str]) -> dict[str, Nod
             node = resolve_lot(store, identifier)
         resolved.setdefault(node.id, node)
     return resolved
+
+
+def resolve_lots_naming_all(
+    store: GraphStore, identifiers: Sequence[str], *, field: str
+) -> dict[str, Node]:
+    """``resolve_lots``, trying every identifier: ``NotFound`` names all those that match
+    nothing and ``InvalidInput`` all those that name no lot, each under ``field``."""
+    direct = store.get_nodes(list(dict.fromkeys(identifiers)))
+    resolved: dict[str, Node] = {}
+    unknown: list[str] = []
+    not_lots: list[str] = []
+    for identifier in identifiers:
+        known = direct.get(identifier)
+        if known is not None and known.kind in (NodeKind.LOT, NodeKind.CONTAINER):
+            resolved.setdefault(known.id, known)
+            continue
+        try:
+            node = resolve_lot(store, identifier)
+        except NotFound:
+            unknown.append(identifier)
+            continue
+        except InvalidInput:
+            not_lots.append(identifier)
+            continue
+        resolved.setdefault(node.id, node)
+    if unknown:
+        raise NotFound(
+            f"{field}: no lot is known as {', '.join(repr(i) for i in unknown)}",
+            details={"field": field, "unknown": unknown},
+        )
+    if not_lots:
+        raise InvalidInput(
+            f"{field}: not lots: {', '.join(repr(i) for i in not_lots)}",
+            details={"field": field, "not_lots": not_lots},
+        )
+    return resolved
