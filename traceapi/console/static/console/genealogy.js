@@ -17,7 +17,6 @@
       layout: { name: "preset", fit: true, padding: 24 },
       minZoom: 0.05,
       maxZoom: 3,
-      wheelSensitivity: 0.3,
       style: [
         {
           selector: "node",
