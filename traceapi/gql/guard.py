@@ -84,6 +84,14 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "ImpactResult.shipments": 200,
     "ImpactResult.customers": 200,
     "ImpactResult.consignees": 200,
+    # Root cause: candidates default to 50 (`limit`); a neighbourhood and a window run long.
+    "RootCauseResult.candidates": 50,
+    "RootCauseSubgraph.nodes": 200,
+    "RootCauseSubgraph.edges": 200,
+    "EquipmentWindowResult.processSteps": 100,
+    "EquipmentWindowResult.lots": 100,
+    "EquipmentWindowResult.carryOverSteps": 10,
+    "EquipmentWindowResult.carryOverLots": 10,
 }
 """Estimates for lists known to run long; the README's limits section quotes them."""
 

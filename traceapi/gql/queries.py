@@ -7,7 +7,7 @@ Every field checks the caller's key first; services are synchronous and run on t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 import strawberry
@@ -28,6 +28,7 @@ from traceapi.gql.connections import (
 )
 from traceapi.gql.results import (
     AuditTrailEntry,
+    EquipmentWindowResult,
     ImpactResult,
     RootCauseResult,
     TraceResult,
@@ -36,13 +37,39 @@ from traceapi.gql.types import GraphNode, Info, Lot, LotStatus, LotType, as_grap
 from traceapi.services.audit import read_entries
 from traceapi.services.impact import recall_impact
 from traceapi.services.lookup import resolve_lot, resolve_node
-from traceapi.services.rootcause import root_cause_neighbourhood
+from traceapi.services.rootcause import (
+    DEFAULT_LEVEL,
+    DEFAULT_LIMIT,
+    equipment_window,
+    root_cause,
+)
+from traceapi.services.rootcause.baseline import DEFAULT_PERIOD_DAYS
 from traceapi.services.trace import trace_backward, trace_forward
 
 T = TypeVar("T")
 
 _LOT_CURSOR = "lot"
 _AUDIT_CURSOR = "audit"
+
+
+_RANKED_FIELDS = frozenset(
+    {"baseline", "level", "tested", "significant", "candidates", "candidatesLeftOut"}
+)
+"""Fields of a root-cause answer that need the baseline and the ranking."""
+
+
+def _selected(info: Info) -> set[str]:
+    """Names of the fields selected under this field, through fragments."""
+    names: set[str] = set()
+    pending = list(info.selected_fields)
+    while pending:
+        for selection in pending.pop().selections:
+            name = getattr(selection, "name", None)
+            if name is not None:
+                names.add(name)
+            else:
+                pending.append(selection)  # a fragment: its selections count
+    return names
 
 
 async def _run(call: Callable[[], T]) -> T:
@@ -191,25 +218,79 @@ class Query:
         return ImpactResult.of(report)
 
     @strawberry.field(
-        description="The common upstream of several lots: equipment, process steps, "
-        "supplier lots and materials, ranked by how many of the lots share each."
+        description="What several anomalous lots share upstream (equipment, process steps, "
+        "supplier lots, materials, suppliers, ranked by how many share each) and candidate "
+        "causes ranked against a baseline of comparable good lots: `baseline` lots, or those "
+        "that passed `passedInspection`, or by default lots of the same material produced "
+        "within `periodDays` (30) of them with no failed inspection. Each candidate has a "
+        "one-sided Fisher exact p-value, a Benjamini-Hochberg adjusted value and is "
+        "`significant` when that is at most `level` (0.05)."
     )
     async def root_cause_neighbourhood(
-        self, info: Info, lots: list[strawberry.ID], max_depth: int | None = None
+        self,
+        info: Info,
+        lots: list[strawberry.ID],
+        baseline: list[strawberry.ID] | None = None,
+        passed_inspection: str | None = None,
+        period_days: int = DEFAULT_PERIOD_DAYS,
+        level: float = DEFAULT_LEVEL,
+        limit: int = DEFAULT_LIMIT,
+        max_depth: int | None = None,
     ) -> RootCauseResult | None:
         await info.context.authorize(Role.VIEWER)
         _check_depth(max_depth)
         seeds = _check_seeds(info, lots)
+        given = None if baseline is None else [str(i) for i in baseline]
+        cap = info.context.settings.max_impact_seeds
+        if given is not None and len(given) > cap:
+            raise LimitExceeded(
+                f"{len(given)} baseline lots is above the cap of {cap}",
+                details={"field": "baseline", "max_impact_seeds": cap},
+            )
+        asked = _selected(info)
         context = info.context
         report = await _run(
-            lambda: root_cause_neighbourhood(
+            lambda: root_cause(
                 context.store,
                 lot_ids=seeds,
+                baseline=given,
+                passed_inspection=passed_inspection,
+                period_days=period_days,
+                level=level,
+                limit=limit,
+                rank=bool(asked & _RANKED_FIELDS) or given is not None,
+                subgraph="subgraph" in asked,
                 max_depth=max_depth,
                 max_nodes=context.settings.max_trace_nodes,
             )
         )
         return RootCauseResult.of(report)
+
+    @strawberry.field(
+        description="What a machine made in a time window (`from`, `to`: ISO 8601 times; a "
+        "step running at any moment of it counts) and, as carry-over candidates, the lots of "
+        "its next `carryOver` runs after the window."
+    )
+    async def equipment_window(
+        self,
+        info: Info,
+        equipment: strawberry.ID,
+        from_: Annotated[str, strawberry.argument(name="from")],
+        to: str,
+        carry_over: int = 1,
+    ) -> EquipmentWindowResult | None:
+        await info.context.authorize(Role.VIEWER)
+        context = info.context
+        report = await _run(
+            lambda: equipment_window(
+                context.store,
+                equipment=str(equipment),
+                window_from=from_,
+                window_to=to,
+                carry_over=carry_over,
+            )
+        )
+        return EquipmentWindowResult.of(report)
 
     @strawberry.field(
         description="The hash-chained audit trail, oldest first (qa or admin); `first` is 50 "

@@ -20,7 +20,14 @@ from traceapi.domain.results import (
     UnaccountedStep,
 )
 from traceapi.gql.types import GraphNode, Info, as_graph_node
-from traceapi.services.rootcause import RootCauseReport, SharedNode
+from traceapi.services.rootcause import (
+    BaselineReport,
+    Candidate,
+    EquipmentWindowReport,
+    RootCauseReport,
+    SharedNode,
+    Subgraph,
+)
 
 _VIEW_FIELDS = frozenset({"id", "kind", "name", "depth", "quantity_share"})
 
@@ -316,6 +323,134 @@ class SharedItem:
         )
 
 
+@strawberry.type(description="A factor upstream of some anomalous lots, held against the baseline.")
+class RootCauseCandidate:
+    rank: int = strawberry.field(description="1 for the strongest; equal p-values share a rank.")
+    id: strawberry.ID = strawberry.field(
+        description="A node id; `operator:<name>` for an operator; `<equipment>@<from>/<to>` "
+        "for an equipment window."
+    )
+    kind: str = strawberry.field(
+        description="supplier_lot, supplier, material, equipment, equipment_window, "
+        "process_step or operator."
+    )
+    name: str | None
+    coverage: float = strawberry.field(description="Share of the anomalous lots that have it.")
+    baseline_share: float = strawberry.field(description="Share of the baseline lots with it.")
+    lift: float | None = strawberry.field(
+        description="coverage / baselineShare; null when no baseline lot has it."
+    )
+    p_value: float = strawberry.field(
+        description="One-sided Fisher exact test (a window's times windowsPossible, at most 1)."
+    )
+    adjusted_p_value: float = strawberry.field(
+        description="Benjamini-Hochberg over every factor tested."
+    )
+    significant: bool = strawberry.field(description="adjustedPValue at most the level.")
+    anomalous_lots: list[strawberry.ID] = strawberry.field(
+        description="Evidence: the anomalous lots that have it."
+    )
+    baseline_lots: list[strawberry.ID] = strawberry.field(
+        description="Evidence: the baseline lots that have it too."
+    )
+    equipment: strawberry.ID | None
+    window_from: str | None
+    window_to: str | None
+    steps: list[strawberry.ID] = strawberry.field(description="A window's step records.")
+    windows_possible: int | None
+
+    @classmethod
+    def of(cls, c: Candidate) -> RootCauseCandidate:
+        return cls(
+            rank=c.rank,
+            id=strawberry.ID(c.id),
+            kind=c.kind.value,
+            name=c.name,
+            coverage=c.coverage,
+            baseline_share=c.baseline_share,
+            lift=c.lift,
+            p_value=c.p_value,
+            adjusted_p_value=c.adjusted_p_value,
+            significant=c.significant,
+            anomalous_lots=[strawberry.ID(i) for i in c.anomalous_lots],
+            baseline_lots=[strawberry.ID(i) for i in c.baseline_lots],
+            equipment=strawberry.ID(c.equipment) if c.equipment else None,
+            window_from=c.window_from,
+            window_to=c.window_to,
+            steps=[strawberry.ID(i) for i in c.steps],
+            windows_possible=c.windows_possible,
+        )
+
+
+@strawberry.type(description="The comparable good lots the anomalous ones were held against.")
+class RootCauseBaseline:
+    rule: str = strawberry.field(description="given, period or passed_inspection.")
+    description: str
+    lots: list[strawberry.ID]
+    materials: list[strawberry.ID]
+    period_from: str | None
+    period_to: str | None
+    inspection: str | None
+    not_good: int = strawberry.field(description="Comparable lots left out as not good.")
+    beyond_cap: int = strawberry.field(description="Good lots left out past the cap.")
+
+    @classmethod
+    def of(cls, b: BaselineReport) -> RootCauseBaseline:
+        return cls(
+            rule=b.rule.value,
+            description=b.description,
+            lots=[strawberry.ID(i) for i in b.lots],
+            materials=[strawberry.ID(i) for i in b.materials],
+            period_from=b.period_from,
+            period_to=b.period_to,
+            inspection=b.inspection,
+            not_good=b.not_good,
+            beyond_cap=b.beyond_cap,
+        )
+
+
+@strawberry.type(description="A node of the anomalous lots' upstream neighbourhood.")
+class SubgraphNode:
+    id: strawberry.ID
+    kind: str
+    name: str | None
+    anomalous_lots: int = strawberry.field(description="Anomalous lots reaching back to it.")
+    rank: int | None = strawberry.field(description="Its candidate rank, when listed.")
+
+
+@strawberry.type(description="An edge of the neighbourhood (flow edges, ON and OF).")
+class SubgraphEdge:
+    source: strawberry.ID
+    target: strawberry.ID
+    type: str
+
+
+@strawberry.type(description="The anomalous lots' upstream neighbourhood, for drawing.")
+class RootCauseSubgraph:
+    nodes: list[SubgraphNode]
+    edges: list[SubgraphEdge]
+
+    @classmethod
+    def of(cls, g: Subgraph) -> RootCauseSubgraph:
+        return cls(
+            nodes=[
+                SubgraphNode(
+                    id=strawberry.ID(n.id),
+                    kind=n.kind,
+                    name=n.name,
+                    anomalous_lots=n.anomalous_lots,
+                    rank=n.rank,
+                )
+                for n in g.nodes
+            ],
+            edges=[
+                SubgraphEdge(source=strawberry.ID(e.source), target=strawberry.ID(e.target),
+                             type=e.type)
+                for e in g.edges
+            ],
+        )  # fmt: skip
+
+
 @strawberry.type(description="What the upstream genealogies of the given lots have in common.")
 class RootCauseResult:
     lots: list[TraceItem]
@@ -324,6 +459,17 @@ class RootCauseResult:
     supplier_lots: list[SharedItem]
     materials: list[SharedItem]
     suppliers: list[SharedItem]
+    baseline: RootCauseBaseline | None = strawberry.field(
+        description="The comparable good lots (given, or by the period rule)."
+    )
+    level: float = strawberry.field(description="The significance level (default 0.05).")
+    tested: int = strawberry.field(description="Factors tested: the family adjusted over.")
+    significant: int = strawberry.field(description="Candidates significant at the level.")
+    candidates: list[RootCauseCandidate] = strawberry.field(
+        description="Candidate causes, strongest first, each with its evidence."
+    )
+    candidates_left_out: int
+    subgraph: RootCauseSubgraph | None
 
     @classmethod
     def of(cls, report: RootCauseReport) -> RootCauseResult:
@@ -337,6 +483,38 @@ class RootCauseResult:
             supplier_lots=shared(report.supplier_lots),
             materials=shared(report.materials),
             suppliers=shared(report.suppliers),
+            baseline=RootCauseBaseline.of(report.baseline) if report.baseline else None,
+            level=report.level,
+            tested=report.tested,
+            significant=report.significant,
+            candidates=[RootCauseCandidate.of(c) for c in report.candidates],
+            candidates_left_out=report.candidates_left_out,
+            subgraph=RootCauseSubgraph.of(report.subgraph) if report.subgraph else None,
+        )
+
+
+@strawberry.type(description="What a machine made in a time window, and right after it.")
+class EquipmentWindowResult:
+    equipment: TraceItem
+    window_from: str | None
+    window_to: str | None
+    process_steps: list[TraceItem]
+    lots: list[TraceItem] = strawberry.field(description="Lots made in the window.")
+    carry_over_steps: list[TraceItem]
+    carry_over_lots: list[TraceItem] = strawberry.field(
+        description="Lots of the next runs after the window: carry-over candidates."
+    )
+
+    @classmethod
+    def of(cls, report: EquipmentWindowReport) -> EquipmentWindowResult:
+        return cls(
+            equipment=item(report.equipment),
+            window_from=report.window_from,
+            window_to=report.window_to,
+            process_steps=items(report.process_steps),
+            lots=items(report.lots),
+            carry_over_steps=items(report.carry_over_steps),
+            carry_over_lots=items(report.carry_over_lots),
         )
 
 
