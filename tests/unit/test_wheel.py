@@ -96,3 +96,26 @@ def test_the_installed_command_loads_a_small_demo(installed: Path, tmp_path: Pat
     assert report["loaded_now"] is True and len(report["keys"]) == 5
     stats = json.loads(_run(traceapi, "db", "stats", "--json", cwd=tmp_path, env=_env(tmp_path)))
     assert stats["nodes"]["Lot"] == report["stories"]["lot_count"]
+
+
+def test_the_installed_package_serves_the_console_and_explorers_offline(
+    installed: Path, tmp_path: Path
+) -> None:
+    """The vendored assets and templates travel in the wheel, checksums as in the manifest."""
+    probe = (
+        "import hashlib, json; from traceapi.console.assets import STATIC_DIR, TEMPLATE_DIR; "
+        "m = json.loads((STATIC_DIR / 'vendor' / 'manifest.json').read_text()); "
+        "bad = [f'{p[\"name\"]}/{n}' for p in m['packages'] for n, f in p['files'].items() "
+        "if hashlib.sha256((STATIC_DIR / 'vendor' / p['name'] / n).read_bytes()).hexdigest() "
+        "!= f['sha256']]; "
+        "print(json.dumps({'dir': str(STATIC_DIR), 'bad': bad, 'packages': len(m['packages']), "
+        "'templates': sorted(p.name for p in TEMPLATE_DIR.rglob('*.html')), "
+        "'console': sorted(p.name for p in (STATIC_DIR / 'console').iterdir())}))"
+    )
+    found = json.loads(
+        _run(str(installed / "bin" / "python"), "-c", probe, cwd=tmp_path, env=_env(tmp_path))
+    )
+    assert Path(found["dir"]).is_relative_to(installed)
+    assert found["bad"] == [] and found["packages"] >= 8
+    assert {"graphiql.html", "swagger.html", "redoc.html", "lot.html"} <= set(found["templates"])
+    assert "genealogy.js" in found["console"]
