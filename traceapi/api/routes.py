@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from traceapi.api import rest_audit, rest_impact, rest_lots
+from traceapi.api import rest_audit, rest_impact, rest_lots, rest_root_cause
 from traceapi.console.assets import mount_static
 from traceapi.console.routes import include_console
 from traceapi.gql.schema import graphql_router
@@ -16,6 +16,7 @@ def include_routes(app: FastAPI, settings: Settings) -> None:
     """Adds the REST and GraphQL routers, the static assets and the console to ``app``."""
     app.include_router(rest_lots.router)
     app.include_router(rest_impact.router)
+    app.include_router(rest_root_cause.router)
     app.include_router(rest_audit.router)
     app.include_router(graphql_router(settings))
     mount_static(app)
