@@ -18,9 +18,11 @@
   already known (in this document or the store) is the consignee receiving it: the shipment
   gets ``received_at`` (and ``received_read_point`` / ``received_biz_location``), and no
   ``SUPPLIED`` edge is made (nothing was supplied to us).
-- Places, as written: lots made by commissioning or a transformation get
-  ``produced_read_point`` / ``produced_biz_location``, shipments ``read_point`` /
-  ``biz_location``, ``SUPPLIED`` edges ``read_point`` / ``biz_location``.
+- Places, as written: lots and serialised units made by commissioning or a transformation
+  get ``produced_at``, ``produced_read_point`` / ``produced_biz_location``, shipments
+  ``read_point`` / ``biz_location``, ``SUPPLIED`` edges ``read_point`` / ``biz_location``,
+  ``PACKED_IN`` edges ``packed_read_point`` / ``packed_biz_location`` (and on unpacking
+  ``removed_read_point`` / ``removed_biz_location``).
 - Shipping/departing: ``object -SHIPPED_IN-> Shipment -DELIVERED_TO-> Customer`` (destination
   owning party, else possessing party); the Shipment id is the despatch advice when one is
   given, else ``shipment:<event hash>``. When the source party is a known customer (a
@@ -244,12 +246,10 @@ def _item(
     amount = _quantity(qty)
     unit = canonical_unit(uom) if uom else ("pcs" if amount is not None else None)
     if ref.scheme == "sgtin" and ref.gtin:
-        unit_id = b.node(
-            ref.node_id,
-            NodeKind.UNIT,
-            aliases=ref.aliases,
-            props={"gtin": ref.gtin, "serial": ref.serial},
-        )
+        unit_props: dict[str, Any] = {"gtin": ref.gtin, "serial": ref.serial}
+        if lot_props:
+            unit_props.update((k, v) for k, v in lot_props.items() if k.startswith("produced_"))
+        unit_id = b.node(ref.node_id, NodeKind.UNIT, aliases=ref.aliases, props=unit_props)
         lot_id = None
         if lot:
             lot_id = _lot(ctx, b, None, ref.gtin, lot, lot_props, aliases=_lgtin_urn(ref.urn, lot))
@@ -529,6 +529,7 @@ def _transformation(
 
 def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: str) -> list[_Item]:
     parent_text = event.get("parentID")
+    places = _places(event)
     children = _items(
         ctx, b, event.get("childEPCs"), event.get("childQuantityList"), lot=None, key=key
     )
@@ -562,7 +563,10 @@ def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: s
                 parent.node_id,
                 qty=qty,
                 unit=unit,
-                props={"removed_at": time},
+                props={
+                    "removed_at": time,
+                    **{f"removed_{name}": where for name, where in places.items()},
+                },
                 event=key,
             )
         return [parent]
@@ -573,7 +577,10 @@ def _aggregation(ctx: _Context, b: GraphBuilder, event: Event, key: str, time: s
             parent.node_id,
             qty=child.qty,
             unit=child.unit,
-            props={"packed_at": time},
+            props={
+                "packed_at": time,
+                **{f"packed_{name}": where for name, where in places.items()},
+            },
             event=key,
         )
     return [parent]

@@ -69,6 +69,7 @@ from traceapi.domain.units import canonical_unit, same_unit
 from traceapi.errors import InvalidInput
 from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots
+from traceapi.services.packing import still_inside
 from traceapi.services.quantity_share import one_unit, propagate_shares
 from traceapi.services.seed_flow import (
     LotFlows,
@@ -228,6 +229,49 @@ def _consignee_list(affected: _Affected) -> ConsigneeList:
     lots += len({r.lot_id for r in rows if found.kind.get(r.lot_id) is NodeKind.UNIT})
     customers = len({c for shipment in shipments for c in shipment.recipients})
     return ConsigneeList(rows=rows, reached=lots + len(shipments) + customers)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitCarriage:
+    """A shipment that carried serialised units of a lot, directly or in containers that still
+    held them when it left: what each consignee row's ``serials`` are made of."""
+
+    shipment: Node
+    origin: str | None
+    """The customer an onward shipment left from; None for our own shipments."""
+    recipients: list[str]
+    units: list[str]
+
+
+def unit_carriages(
+    store: GraphStore, *, lot_id: str, max_nodes: int | None = None
+) -> list[UnitCarriage]:
+    """The shipments a recall of the lot ``lot_id`` (a stored lot id) reaches that carried its
+    serialised units, with those units, by the impact answer's own accounting (so a unit taken
+    out of a case before the case left is not in the case's shipment)."""
+    with collector_paused():
+        affected = _affected(store, [lot_id], None, max_nodes)
+        nodes = affected.found.nodes
+        result = []
+        for shipment in affected.shipments:
+            units = sorted(
+                {
+                    u
+                    for (lot, _), carried in shipment.serials.items()
+                    if lot == lot_id
+                    for u in carried
+                }
+            )
+            if units:
+                result.append(
+                    UnitCarriage(
+                        shipment=nodes[shipment.id],
+                        origin=shipment.origin,
+                        recipients=shipment.recipients,
+                        units=units,
+                    )
+                )
+        return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,18 +612,15 @@ class _Shipment:
     """Serialised units carried, by (lot id, unit) as ``portions`` (directly or in containers)."""
 
 
-def _shipments(
+def shipment_origins(
     store: GraphStore,
-    found: _Found,
-    shipment_ids: list[str],
-    delivered: dict[str, set[str]],
-    origin_edges: list[EdgeRow],
-) -> list[_Shipment]:
-    """The reached shipments, in reach order: origin (edge first, then ``origin`` naming a
-    customer), consignees and the affected product each carried."""
-    if not shipment_ids:
-        return []
-    nodes = found.nodes
+    nodes: dict[str, Node],
+    shipment_ids: Iterable[str],
+    origin_edges: Iterable[EdgeRow],
+) -> dict[str, str]:
+    """The customer each onward shipment left from (our own shipments are not keyed): its
+    ``SHIPPED_FROM`` edge (the first target by id), else an ``origin`` prop naming a stored
+    customer. ``nodes`` holds the shipments (and any customers already fetched)."""
     origin_of: dict[str, str] = {}
     for edge in sorted(origin_edges, key=attrgetter("target"), reverse=True):
         origin_of[edge.source] = edge.target
@@ -595,6 +636,22 @@ def _shipments(
             origin_node = known.get(origin)
             if origin_node is not None and origin_node.kind is _CUSTOMER:
                 origin_of[shipment_id] = origin
+    return origin_of
+
+
+def _shipments(
+    store: GraphStore,
+    found: _Found,
+    shipment_ids: list[str],
+    delivered: dict[str, set[str]],
+    origin_edges: list[EdgeRow],
+) -> list[_Shipment]:
+    """The reached shipments, in reach order: origin (edge first, then ``origin`` naming a
+    customer), consignees and the affected product each carried."""
+    if not shipment_ids:
+        return []
+    nodes = found.nodes
+    origin_of = shipment_origins(store, nodes, shipment_ids, origin_edges)
 
     kind, shipped_in, lot_unit = found.kind, found.shipped_in, found.lot_unit
     result: list[_Shipment] = []
@@ -667,7 +724,7 @@ def _portions(
         for edge in found.into.get(carrier, ()):
             if edge.type is _PACKED_IN and edge.source in found.depth:
                 removed = unpacked.get((edge.source, carrier)) if unpacked else None
-                if removed is not None and (when is None or removed <= when):
+                if not still_inside(removed, when):
                     continue
                 inner.extend(_portions(found, edge.source, edge.qty, edge.unit, visiting, when))
         visiting.discard(carrier)
