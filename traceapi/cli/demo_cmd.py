@@ -149,8 +149,8 @@ def _print_welcome(
         f"[bold yellow]Demo keys, admin included, are kept in plaintext[/] in {key_file} "
         "(readable by you only) so that every run can show them again. For a demo only: before "
         "this store holds real data, revoke them (traceapi keys list, traceapi keys revoke ID) "
-        "and delete that file; it sits in the data directory, so backups copy it. Keys of your "
-        "own: traceapi keys create --role viewer --name NAME (shown once, never stored).",
+        "and delete that file; it sits in the data directory, so backups copy it. More keys: "
+        "traceapi keys create --role viewer --name NAME (shown once, never stored).",
         highlight=False,
     )
     viewer = keys.get(Role.VIEWER.value, "<key>")
