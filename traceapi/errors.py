@@ -116,3 +116,11 @@ class CorruptData(TraceapiError):
     code = "CORRUPT_DATA"
     http_status = 500
     exit_code = 10
+
+
+class PreconditionFailed(Conflict):
+    """A conditional request (``If-Match``) whose version is no longer the current one."""
+
+    code = "PRECONDITION_FAILED"
+    http_status = 412
+    exit_code = 4

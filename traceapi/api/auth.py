@@ -23,9 +23,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from traceapi.domain.audit import AuditDraft
-from traceapi.domain.security import ROLE_RANK, ApiKey, Role, hash_key, key_id_of
-from traceapi.errors import Forbidden, TooManyRequests, TraceapiError, Unauthorized
+from traceapi.domain.security import TOKEN_PREFIX, ApiKey, hash_key, key_id_of
+from traceapi.errors import TooManyRequests, TraceapiError, Unauthorized
+from traceapi.services import policy
 from traceapi.services.keys import authenticate
+from traceapi.services.policy import Principal
+from traceapi.services.users import authenticate_token
 from traceapi.store.base import GraphStore
 
 KEY_CACHE_SECONDS = 5.0
@@ -52,13 +55,9 @@ def client_address(scope: Mapping[str, Any]) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def check_role(key: ApiKey, role: Role) -> None:
-    """Forbidden unless ``key``'s role ranks at least as high as ``role``."""
-    if ROLE_RANK[key.role] < ROLE_RANK[role]:
-        raise Forbidden(
-            f"role {key.role.value!r} may not do this; it needs {role.value!r} or above",
-            details={"role": key.role.value, "required": role.value},
-        )
+def check_action(principal: Principal, action: str) -> None:
+    """Forbidden (naming the rule) unless the policy lets ``principal`` do ``action``."""
+    policy.require(principal, action)
 
 
 class AuthFailures:
@@ -126,6 +125,8 @@ class KeyCache:
         self.failures = failures or AuthFailures(max_failures=0)
         self._clock = clock
         self._entries: OrderedDict[str, tuple[ApiKey, float]] = OrderedDict()
+        self._people: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        """Principals of valid login tokens, by the token's hash, for ``ttl_seconds``."""
         self._lock = threading.Lock()
 
     def cached(self, secret: str | None) -> ApiKey | None:
@@ -162,23 +163,68 @@ class KeyCache:
                     self._entries.popitem(last=False)
         return key
 
+    def cached_principal(self, secret: str | None) -> Principal | None:
+        """Who ``secret`` (an API key or a login token) stood for, if found valid less than
+        ``ttl_seconds`` ago (no I/O)."""
+        if not secret:
+            return None
+        if not secret.startswith(TOKEN_PREFIX):
+            key = self.cached(secret)
+            return None if key is None else Principal.of_key(key)
+        with self._lock:
+            hit = self._people.get(hash_key(secret))
+        return hit[0] if hit is not None and hit[1] > self._clock() else None
+
+    def principal(
+        self, store: GraphStore, secret: str | None, *, address: str = "unknown"
+    ) -> Principal:
+        """Who the request acts as: a person for a login token (``trs_...``), a system for
+        an API key. Unauthorized / TooManyRequests as ``authenticate``."""
+        if not secret or not secret.startswith(TOKEN_PREFIX):
+            return Principal.of_key(self.authenticate(store, secret, address=address))
+        hit = self.cached_principal(secret)
+        if hit is not None:
+            return hit
+        self.failures.check(address)
+        now = self._clock()
+        try:
+            person = authenticate_token(store, secret)
+        except Unauthorized as refused:
+            self._refused(store, secret, address=address, reason=refused.message, token=True)
+            raise
+        if self.ttl_seconds > 0:
+            digest = hash_key(secret)
+            with self._lock:
+                self._people[digest] = (person, now + self.ttl_seconds)
+                self._people.move_to_end(digest)
+                while len(self._people) > self.max_entries:
+                    self._people.popitem(last=False)
+        return person
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._people.clear()
 
-    def _refused(self, store: GraphStore, secret: str, *, address: str, reason: str) -> None:
-        """Counts, logs and audits one key that did not work (the audit write is best effort:
-        a store that cannot take it must not turn a 401 into a 500)."""
+    def _refused(
+        self, store: GraphStore, secret: str, *, address: str, reason: str, token: bool = False
+    ) -> None:
+        """Counts, logs and audits one key (or login token) that did not work (the audit write
+        is best effort: a store that cannot take it must not turn a 401 into a 500)."""
         count = self.failures.record(address)
-        claimed = key_id_of(secret)[:16]
+        claimed = "token" if token else key_id_of(secret)[:16]
         security_log.warning(
             "API key refused", extra={"address": address, "key_id": claimed, "reason": reason}
         )
         throttled = count == self.failures.max_failures  # this failure starts the throttle
         draft = AuditDraft(
             actor=f"address:{address}",
-            action="security.address_throttled" if throttled else "security.key_refused",
-            entity_kind="api_key",
+            action="security.address_throttled"
+            if throttled
+            else "security.token_refused"
+            if token
+            else "security.key_refused",
+            entity_kind="session" if token else "api_key",
             entity_id=claimed,
             new={"address": address, "reason": reason, "failures_this_minute": count},
         )

@@ -23,9 +23,13 @@ db_app = typer.Typer(
 )
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="People: create, list, disable, reset passwords, change roles.", no_args_is_help=True
+)
 
 app.add_typer(trace_app, name="trace")
 app.add_typer(load_app, name="load")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")

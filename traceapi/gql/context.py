@@ -12,10 +12,10 @@ import anyio
 from fastapi import Request
 from strawberry.fastapi import BaseContext
 
-from traceapi.api.auth import KeyCache, check_role, client_address, credentials_of
+from traceapi.api.auth import KeyCache, check_action, client_address, credentials_of
 from traceapi.api.metrics import ApiMetrics
-from traceapi.domain.security import ApiKey, Role
 from traceapi.gql.loaders import Loaders
+from traceapi.services.policy import Principal
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 
@@ -43,19 +43,20 @@ class GqlContext(BaseContext):
         self.credentials = credentials
         self.address = address
         self.loaders = Loaders(store)
-        self._key: ApiKey | None = None
+        self._principal: Principal | None = None
 
-    async def authorize(self, role: Role = Role.VIEWER) -> ApiKey:
-        """The caller's key if its role ranks at least ``role``; Unauthorized or Forbidden."""
-        key = self._key or self.key_cache.cached(self.credentials)
-        if key is None:
+    async def authorize(self, action: str = "lots.read") -> Principal:
+        """The caller (an API key's system or a signed-in person) if the policy lets them do
+        ``action``; Unauthorized or Forbidden."""
+        principal = self._principal or self.key_cache.cached_principal(self.credentials)
+        if principal is None:
             secret, address = self.credentials, self.address
-            key = await anyio.to_thread.run_sync(
-                lambda: self.key_cache.authenticate(self.store, secret, address=address)
+            principal = await anyio.to_thread.run_sync(
+                lambda: self.key_cache.principal(self.store, secret, address=address)
             )
-        self._key = key
-        check_role(key, role)
-        return key
+        self._principal = principal
+        check_action(principal, action)
+        return principal
 
 
 async def get_context(request: Request) -> GqlContext:

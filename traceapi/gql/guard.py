@@ -55,7 +55,6 @@ from graphql import (
 from graphql.language import ast as gast
 from strawberry.extensions import SchemaExtension
 
-from traceapi.domain.security import Role
 from traceapi.errors import TraceapiError
 
 CHECK_BUDGET_S = 1.0
@@ -417,7 +416,7 @@ class QueryGuard(SchemaExtension):
         if not (self.production or getattr(context, "credentials", None)):
             return None
         try:
-            await context.authorize(Role.VIEWER)
+            await context.authorize("lots.read")
         except TraceapiError as exc:
             return GraphQLError(exc.message, original_error=exc)
         return None

@@ -15,7 +15,6 @@ import strawberry
 from traceapi.api.answers import trace_size
 from traceapi.api.paging import check_page_size, page_lots
 from traceapi.domain.model import NodeKind
-from traceapi.domain.security import Role
 from traceapi.errors import InvalidInput, LimitExceeded
 from traceapi.gql.connections import (
     AuditTrailConnection,
@@ -100,7 +99,7 @@ class Query:
         "Digital Link URI (a serialised unit's identifier gives its lot)."
     )
     async def lot(self, info: Info, id: strawberry.ID) -> Lot | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         store = info.context.store
         node = await _run(lambda: resolve_lot(store, str(id)))
         if node.kind is not NodeKind.LOT:
@@ -112,7 +111,7 @@ class Query:
 
     @strawberry.field(description="Any node by id or alias.")
     async def node(self, info: Info, id: strawberry.ID) -> GraphNode | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         store = info.context.store
         found = await _run(lambda: resolve_node(store, str(id)))
         return as_graph_node(found)
@@ -130,7 +129,7 @@ class Query:
         lot_type: LotType | None = None,
         material: strawberry.ID | None = None,
     ) -> LotConnection | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         context = info.context
         size = 50 if first is None else first
         check_page_size(size, cap=context.settings.max_page_size, field="first")
@@ -160,7 +159,7 @@ class Query:
     async def where_used(
         self, info: Info, lot: strawberry.ID, max_depth: int | None = None
     ) -> TraceResult | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         _check_depth(max_depth)
         context = info.context
         report = await _run(
@@ -181,7 +180,7 @@ class Query:
     async def where_from(
         self, info: Info, lot: strawberry.ID, max_depth: int | None = None
     ) -> TraceResult | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         _check_depth(max_depth)
         context = info.context
         report = await _run(
@@ -202,7 +201,7 @@ class Query:
     async def recall_impact(
         self, info: Info, lots: list[strawberry.ID], max_depth: int | None = None
     ) -> ImpactResult | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         _check_depth(max_depth)
         seeds = _check_seeds(info, lots)
         context = info.context
@@ -237,7 +236,7 @@ class Query:
         limit: int = DEFAULT_LIMIT,
         max_depth: int | None = None,
     ) -> RootCauseResult | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         _check_depth(max_depth)
         seeds = _check_seeds(info, lots)
         given = None if baseline is None else [str(i) for i in baseline]
@@ -279,7 +278,7 @@ class Query:
         to: str,
         carry_over: int = 1,
     ) -> EquipmentWindowResult | None:
-        await info.context.authorize(Role.VIEWER)
+        await info.context.authorize("lots.read")
         context = info.context
         report = await _run(
             lambda: equipment_window(
@@ -299,7 +298,7 @@ class Query:
     async def audit_trail(
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> AuditTrailConnection | None:
-        await info.context.authorize(Role.QA)
+        await info.context.authorize("audit.read")
         context = info.context
         size = 50 if first is None else first
         check_page_size(size, cap=context.settings.max_page_size, field="first")
