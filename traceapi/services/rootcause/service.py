@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import networkx as nx
 from pydantic import BaseModel, Field
 
 from traceapi.domain.model import EdgeType, Node, NodeKind
@@ -373,6 +372,8 @@ def _subgraph(
     store: GraphStore, upstream: Upstream, anomalous: list[str], report: RootCauseReport
 ) -> Subgraph:
     """The anomalous lots' upstream as nodes and edges (built and ordered with networkx)."""
+    import networkx as nx  # only the subgraph needs it; importing it costs a quarter second
+
     reaching: dict[str, int] = {}
     for lot in anomalous:
         for node_id in upstream.reaches[lot].ids:
@@ -418,6 +419,8 @@ def _subgraph(
 
 def subgraph_graphml(subgraph: Subgraph) -> str:
     """The subgraph as GraphML (opens in networkx, Gephi and yEd)."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     for node in subgraph.nodes:
         attributes: dict[str, object] = {"kind": node.kind, "anomalous_lots": node.anomalous_lots}

@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-import numpy as np
-from scipy.stats import false_discovery_control, fisher_exact
-
 
 @lru_cache(maxsize=65_536)
 def fisher_greater(bad_with: int, bad_without: int, good_with: int, good_without: int) -> float:
     """One-sided Fisher exact p-value of the table [[bad_with, bad_without], [good_with,
     good_without]] (cached: most factors of one question share a handful of tables)."""
+    from scipy.stats import fisher_exact  # scipy.stats takes about a second to import
+
     table = [[bad_with, bad_without], [good_with, good_without]]
     return float(fisher_exact(table, alternative="greater").pvalue)
 
@@ -30,5 +29,8 @@ def adjust(p_values: Sequence[float]) -> list[float]:
     """Benjamini-Hochberg adjusted values, in the order given."""
     if not p_values:
         return []
+    import numpy as np
+    from scipy.stats import false_discovery_control
+
     adjusted = false_discovery_control(np.asarray(p_values, dtype=float), method="bh")
     return [float(v) for v in adjusted]

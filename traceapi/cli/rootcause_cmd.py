@@ -1,0 +1,170 @@
+"""``traceapi rootcause`` and ``traceapi equipment-window``: causes and machine windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from traceapi.cli.common import cli_settings, console, opened_store, print_json
+from traceapi.cli.groups import app
+from traceapi.services.rootcause import (
+    DEFAULT_LEVEL,
+    DEFAULT_LIMIT,
+    EquipmentWindowReport,
+    RootCauseReport,
+)
+from traceapi.services.rootcause.baseline import DEFAULT_PERIOD_DAYS
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else.")]
+
+
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}"
+
+
+def _show(report: RootCauseReport, *, rows: int) -> None:
+    baseline = report.baseline
+    assert baseline is not None
+    lots = ", ".join(view.id for view in report.lots)
+    console.print(f"[bold]Root cause[/] of [bold cyan]{lots}[/]", highlight=False)
+    console.print(
+        f"baseline ({baseline.rule.value}): {len(baseline.lots)} {baseline.description}",
+        highlight=False,
+    )
+    console.print(
+        f"{report.tested} factors tested; {report.significant} significant at "
+        f"{report.level:g} (Benjamini-Hochberg)",
+        highlight=False,
+    )
+    table = Table(title_justify="left")
+    for column in ("rank", "kind", "id", "anomalous", "baseline", "lift", "p", "adjusted", "sig"):
+        table.add_column(column, overflow="fold")
+    n_bad, n_good = len(report.lots), len(baseline.lots)
+    for c in report.candidates[:rows]:
+        table.add_row(
+            str(c.rank),
+            c.kind.value,
+            c.id,
+            f"{len(c.anomalous_lots)}/{n_bad}",
+            f"{len(c.baseline_lots)}/{n_good}",
+            "-" if c.lift is None else f"{c.lift:.3g}",
+            _p(c.p_value),
+            _p(c.adjusted_p_value),
+            "yes" if c.significant else "",
+        )
+    console.print(table)
+    more = len(report.candidates) - rows + report.candidates_left_out
+    if more > 0:
+        console.print(f"  ... and {more} more (--rows N shows more, --json all)")
+
+
+@app.command("rootcause")
+def rootcause(
+    lots: Annotated[list[str], typer.Argument(help="The anomalous lots (any identifier form).")],
+    baseline: Annotated[
+        list[str] | None,
+        typer.Option("--baseline", help="A comparable good lot (repeat for each)."),
+    ] = None,
+    passed_inspection: Annotated[
+        str | None,
+        typer.Option(
+            "--passed-inspection", help="Baseline: lots that passed this inspection characteristic."
+        ),
+    ] = None,
+    period_days: Annotated[
+        int, typer.Option("--period-days", min=0, help="Default baseline's days around the lots.")
+    ] = DEFAULT_PERIOD_DAYS,
+    level: Annotated[float, typer.Option("--level", help="Significance level.")] = DEFAULT_LEVEL,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Candidates listed.")] = (
+        DEFAULT_LIMIT
+    ),
+    graphml: Annotated[
+        Path | None, typer.Option("--graphml", help="Write the neighbourhood as GraphML here.")
+    ] = None,
+    as_json: AsJson = False,
+    rows: Annotated[int, typer.Option("--rows", min=1, help="Rows shown (not for --json).")] = 20,
+) -> None:
+    """Candidate causes of anomalous lots: what their genealogies share that good lots' do not,
+    with coverage, lift, Fisher p-values and Benjamini-Hochberg adjusted values."""
+    from traceapi.services.rootcause import root_cause, subgraph_graphml
+
+    settings = cli_settings()
+    with opened_store(settings) as store:
+        report = root_cause(
+            store,
+            lot_ids=lots,
+            baseline=baseline or None,
+            passed_inspection=passed_inspection,
+            period_days=period_days,
+            level=level,
+            limit=limit,
+            subgraph=graphml is not None,
+            max_nodes=settings.max_trace_nodes,
+        )
+    if graphml is not None and report.subgraph is not None:
+        graphml.write_text(subgraph_graphml(report.subgraph), encoding="utf-8")
+        report.subgraph = None  # written to the file, not repeated on stdout
+    if as_json:
+        print_json(report)
+    else:
+        _show(report, rows=rows)
+
+
+def _show_window(report: EquipmentWindowReport) -> None:
+    console.print(
+        f"[bold]{report.equipment.id}[/] from {report.window_from} to {report.window_to}: "
+        f"{len(report.process_steps)} steps made {len(report.lots)} lots",
+        highlight=False,
+    )
+    table = Table(title="Lots made in the window", title_justify="left")
+    table.add_column("id")
+    table.add_column("material")
+    table.add_column("status")
+    for lot in report.lots:
+        table.add_row(lot.id, str(getattr(lot, "material", "")), str(getattr(lot, "status", "")))
+    console.print(table)
+    if report.carry_over_lots:
+        carried = ", ".join(lot.id for lot in report.carry_over_lots)
+        console.print(f"carry-over candidates (next runs): {carried}", highlight=False)
+    if report.impact is not None:
+        summary = report.impact.summary
+        console.print(
+            f"impact: {summary.finished_lots} finished lots, {summary.shipments} shipments, "
+            f"{summary.customers} customers (traceapi impact LOT... for the whole answer)",
+            highlight=False,
+        )
+
+
+@app.command("equipment-window")
+def equipment_window_cmd(
+    equipment: Annotated[str, typer.Argument(help="The machine (its id or an alias).")],
+    window_from: Annotated[str, typer.Option("--from", help="Window start (ISO 8601).")],
+    window_to: Annotated[str, typer.Option("--to", help="Window end (ISO 8601).")],
+    carry_over: Annotated[
+        int, typer.Option("--carry-over", min=0, help="Runs after the window to report.")
+    ] = 1,
+    impact: Annotated[bool, typer.Option("--impact", help="Add the lots' recall impact.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """What a machine made in a time window (a step running at any moment of it counts), the
+    lots of its next runs (carry-over candidates) and, with --impact, their recall impact."""
+    from traceapi.services.rootcause import equipment_window
+
+    settings = cli_settings()
+    with opened_store(settings) as store:
+        report = equipment_window(
+            store,
+            equipment=equipment,
+            window_from=window_from,
+            window_to=window_to,
+            carry_over=carry_over,
+            impact=impact,
+            max_nodes=settings.max_trace_nodes,
+        )
+    if as_json:
+        print_json(report)
+    else:
+        _show_window(report)
