@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "load_epcis_cmd",  # load epcis
     "load_csv_cmd",  # load csv
     "keys_cmd",  # keys create|list|revoke
+    "users_cmd",  # users create|list|disable|reset-password|roles
     "audit_cmd",  # audit verify, audit show
     "graph_cmd",  # graph (an SVG picture of a trace or recall)
     "rootcause_cmd",  # rootcause, equipment-window
