@@ -82,7 +82,8 @@ def test_a_form_from_another_origin_is_refused(signed_in):
 
 
 def test_every_form_needs_the_sessions_csrf_token(signed_in):
-    for path in ("/console/impact", "/console/impact/consignees.csv", "/console/sign-out"):
+    forms = ("/console/impact", "/console/impact/consignees.csv", "/console/impact/consignees.xlsx")
+    for path in (*forms, "/console/sign-out"):
         answer = signed_in.post(path, data={"lots": RESIN_LOT, "csrf_token": "nope"})
         assert answer.status_code == 403, path
     assert signed_in.get("/console", follow_redirects=False).status_code == 200  # still in
@@ -162,6 +163,28 @@ def test_impact_shows_consignees_by_tier_and_downloads_the_csv(signed_in):
         ("CUS-DIST", "1", "direct"),
         ("CUS-HOSP", "2", "onward"),
     }
+
+
+def test_the_xlsx_download_is_the_csv_cell_for_cell(signed_in):
+    from openpyxl import load_workbook
+
+    token = csrf_of(signed_in)
+    form = {"csrf_token": token, "lots": RESIN_LOT}
+    text = signed_in.post("/console/impact/consignees.csv", data=form).text
+    book = signed_in.post("/console/impact/consignees.xlsx", data=form)
+    assert book.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="consignees.xlsx"' in book.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    cells = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = list(csv.reader(io.StringIO(text)))
+    assert cells[0] == rows[0]
+    tier, quantity = rows[0].index("tier"), rows[0].index("quantity")
+    for got, want in zip(cells[1:], rows[1:], strict=True):
+        assert got[tier] == int(want[tier]) and got[quantity] == float(want[quantity])
+        assert [str(v) for i, v in enumerate(got) if i not in (tier, quantity)] == [
+            v for i, v in enumerate(want) if i not in (tier, quantity)
+        ]
+    assert signed_in.post("/console/impact/consignees.pdf", data=form).status_code == 422
 
 
 def test_impact_of_nothing_or_of_an_unknown_lot_says_so(signed_in):

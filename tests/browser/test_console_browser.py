@@ -1,7 +1,7 @@
 """The console and the explorers in a real browser (Debian's chromium) against a real uvicorn
 on a small demo: a coordinator signs in, searches the contaminated resin by its supplier lot
 number, opens its file, draws its genealogy and clicks through, runs its impact and downloads
-the consignee CSV; every page loads with no request to another host and no console error.
+the consignee CSV and XLSX; every page loads with no request to another host and no console error.
 
 Screenshots go to ``TRACEAPI_SCREENSHOTS`` when set (``docs/img`` for the docs), else to a
 temporary folder.
@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.browser.conftest import Demo, Recorder, sign_in
 
@@ -99,6 +100,13 @@ def test_a_coordinator_walks_a_recall_through_the_console(
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert {r["customer_id"] for r in rows} == set(resin["customers"])
     assert {r["tier"] for r in rows} >= {"1", "2"}
+    with page.expect_download() as download_info:
+        page.click("#download-xlsx")
+    sheet = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes())).active
+    assert sheet is not None
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    customer = header.index("customer_id")
+    assert {row[customer] for row in cells} == set(resin["customers"]) and len(cells) == len(rows)
     assert not [u for u in recorder.requests if "tra_" in u]  # the key never travels in a URL
 
 

@@ -30,6 +30,7 @@ from traceapi.console.views import (
     node_url,
     properties,
 )
+from traceapi.console.workbook import consignee_workbook
 from traceapi.errors import InvalidInput, LimitExceeded, TraceapiError
 from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 from traceapi.services.lookup import resolve_node
@@ -397,9 +398,15 @@ async def impact(request: Request, session: SignedIn) -> Response:
     )
 
 
-@router.post(f"{CONSOLE}/impact/consignees.csv")
-async def impact_csv(request: Request, session: SignedIn) -> Response:
-    """The consignee list of the impact report as CSV, from the same code as the REST route."""
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post(CONSOLE + "/impact/consignees.{extension}")
+async def impact_download(request: Request, session: SignedIn, extension: str) -> Response:
+    """The consignee list of the impact as CSV (the same code as the REST route's CSV) or as
+    an XLSX workbook of that CSV."""
+    if extension not in {"csv", "xlsx"}:
+        return error_page(request, session, InvalidInput(f"no download as .{extension}"))
     form = await form_of(request)
     check_csrf(request, form, session)
     store, settings = _store(request), _settings(request)
@@ -412,11 +419,12 @@ async def impact_csv(request: Request, session: SignedIn) -> Response:
         )
     except TraceapiError as exc:
         return error_page(request, session, exc)
-    return Response(
-        consignee_csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="consignees.csv"'},
-    )
+    text = consignee_csv(rows)
+    disposition = {"Content-Disposition": f'attachment; filename="consignees.{extension}"'}
+    if extension == "xlsx":
+        book = await in_thread(lambda: consignee_workbook(text))
+        return Response(book, media_type=XLSX_TYPE, headers=disposition)
+    return Response(text, media_type="text/csv; charset=utf-8", headers=disposition)
 
 
 def include_console(app: FastAPI) -> None:
