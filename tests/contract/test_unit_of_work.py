@@ -194,3 +194,31 @@ def test_concurrent_units_of_work_queue_and_chain_without_gaps(store: GraphStore
     assert [e.seq for e in entries] == list(range(1, 81))
     result = verify_chain(store)
     assert result.ok and result.checked == 80
+
+
+def test_audit_verify_reads_well_formed_entries_without_models(store: GraphStore) -> None:
+    """The fast hash of a stored record is the chain's own hash, for every kind of entry."""
+    from traceapi.domain.audit import stored_entry_hash
+
+    drafts = [
+        AuditDraft(actor="cli", action="key.create", new={"name": "wms", "n": 1.5e-05}),
+        AuditDraft(actor="a", action="x.y", old={"deep": {"list": [1, "two", None]}}, reason="r"),
+        AuditDraft(
+            actor="u-1",
+            actor_name="Zoë Ünicode",
+            auth_method="token",
+            request_id="req",
+            client_address="::1",
+            action="anomaly.update",
+            entity_kind="anomaly",
+            entity_id="ANO-1",
+            record_version=7,
+            changes={"title": [None, "naïve"], "lots": [["A"], ["A", "B"]]},
+        ),
+    ]
+    for draft in drafts:
+        store.append_audit(draft)
+    stored = store.audit_records()
+    assert len(stored) == 3
+    for record in stored:
+        assert stored_entry_hash(record) == record["hash"]

@@ -24,6 +24,7 @@ from traceapi.domain.audit import (
     chain_entry,
     decode_audit_record,
     entry_hash,
+    stored_entry_hash,
 )
 from traceapi.domain.clock import utc_now
 from traceapi.errors import InvalidInput
@@ -115,6 +116,8 @@ def _problem(record: AuditRecord, *, expected_seq: int, prev_hash: str) -> str |
     seq = record.get("seq")
     if seq != expected_seq:
         return f"entry {expected_seq} is missing (the next stored entry is {seq})"
+    if record.get("prev_hash") == prev_hash and stored_entry_hash(record) == record.get("hash"):
+        return None  # well formed and intact: no need to build the models
     try:
         entry = decode_audit_record(record)
     except AuditDecodeError as exc:
