@@ -13,11 +13,19 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from traceapi.cli.common import console, console_err, opened_store, print_json
+from traceapi.cli.common import cli_settings, console, console_err, opened_store, print_json
 from traceapi.cli.groups import audit_app
 from traceapi.domain.audit import AuditEntry
 from traceapi.errors import InvalidInput
-from traceapi.services.audit import AuditCheckpoint, read_entries, take_checkpoint, verify_chain
+from traceapi.services.audit import (
+    AuditCheckpoint,
+    checkpoint_signature_problem,
+    read_entries,
+    sign_checkpoint,
+    signing_key,
+    take_checkpoint,
+    verify_chain,
+)
 
 BROKEN_CHAIN_EXIT = 8
 
@@ -47,8 +55,18 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Recomputes every entry's hash and link; names the first broken entry (exit code 8)."""
+    """Recomputes every entry's hash and link; names the first broken entry (exit code 8).
+    With --checkpoint, the checkpoint's Ed25519 signature must be this store's too."""
     anchor = _read_checkpoint(checkpoint) if checkpoint is not None else None
+    if anchor is not None:
+        problem = checkpoint_signature_problem(
+            anchor, signing_key(cli_settings().data_dir, create=False)
+        )
+        if problem is not None:
+            raise InvalidInput(
+                f"{checkpoint}: {problem}; it cannot vouch for the chain",
+                details={"file": str(checkpoint)},
+            )
     with opened_store() as store:
         result = verify_chain(store, checkpoint=anchor)
     if as_json:
@@ -76,11 +94,18 @@ def checkpoint(
     --checkpoint FILE' notices entries deleted from the end, which no chain can show alone."""
     with opened_store() as store:
         anchor = take_checkpoint(store)
+    key = signing_key(cli_settings().data_dir, create=True)
+    assert key is not None
+    anchor = sign_checkpoint(anchor, key)
     text = json.dumps(anchor.model_dump(mode="json"), indent=2) + "\n"
     descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
-    console.print(f"checkpoint: audit entry {anchor.seq}, hash {anchor.hash[:16]}... -> {out}")
+    console.print(
+        f"checkpoint: audit entry {anchor.seq}, hash {anchor.hash[:16]}..., signed (Ed25519, "
+        f"key {anchor.public_key[:16] if anchor.public_key else ''}...) -> {out}",
+        highlight=False,
+    )
 
 
 @audit_app.command("show")

@@ -10,9 +10,15 @@ that went missing or changed since.
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel
 
 from traceapi.domain.audit import (
@@ -37,11 +43,81 @@ MAX_SEQ = 2**63 - 1
 
 
 class AuditCheckpoint(BaseModel):
-    """The chain's head at a moment, kept outside the store (a file, a ticket, a printout)."""
+    """The chain's head at a moment, kept outside the store (a file, a ticket, a printout),
+    signed with the store's Ed25519 key so that a forged head is told apart."""
 
     seq: int
     hash: str
     taken_at: datetime
+    algorithm: str | None = None
+    """``Ed25519`` when signed (checkpoints written before signing carry none)."""
+    public_key: str | None = None
+    """The signer's raw public key, hex: compare its fingerprint with the one on record."""
+    signature: str | None = None
+    """Hex Ed25519 signature over ``signed_payload()``."""
+
+    def signed_payload(self) -> bytes:
+        head = {"seq": self.seq, "hash": self.hash, "taken_at": self.taken_at.isoformat()}
+        return json.dumps(head, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+SIGNING_KEY_FILE = "audit-signing-key.pem"
+"""The Ed25519 private key that signs checkpoints, in the data directory (mode 0600)."""
+
+
+def signing_key(data_dir: Path, *, create: bool) -> Ed25519PrivateKey | None:
+    """The store's checkpoint signing key; made (0600) when ``create`` and there is none."""
+    path = data_dir / SIGNING_KEY_FILE
+    if path.is_file():
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                f"{path} is not an Ed25519 private key in PEM", details={"file": str(path)}
+            ) from exc
+        if not isinstance(key, Ed25519PrivateKey):
+            raise InvalidInput(f"{path} is not an Ed25519 key", details={"file": str(path)})
+        return key
+    if not create:
+        return None
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pem)
+    return key
+
+
+def _public_hex(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw.hex()
+
+
+def sign_checkpoint(checkpoint: AuditCheckpoint, key: Ed25519PrivateKey) -> AuditCheckpoint:
+    signed = checkpoint.model_copy(update={"algorithm": "Ed25519", "public_key": _public_hex(key)})
+    return signed.model_copy(update={"signature": key.sign(signed.signed_payload()).hex()})
+
+
+def checkpoint_signature_problem(
+    checkpoint: AuditCheckpoint, key: Ed25519PrivateKey | None
+) -> str | None:
+    """Why a checkpoint's signature cannot be trusted, or None when it is the store key's."""
+    if checkpoint.signature is None:
+        return "the checkpoint is not signed"
+    if key is None:
+        return "the data directory holds no signing key to check the checkpoint against"
+    if checkpoint.public_key != _public_hex(key):
+        return "the checkpoint was signed with another key than this store's"
+    try:
+        key.public_key().verify(bytes.fromhex(checkpoint.signature), checkpoint.signed_payload())
+    except (InvalidSignature, ValueError):
+        return "the checkpoint's signature does not match its content (it was edited)"
+    return None
 
 
 class AuditVerification(BaseModel):

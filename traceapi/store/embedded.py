@@ -639,6 +639,29 @@ class EmbeddedStore(GraphStore):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE internal SET value = value + 1 WHERE key = 'epoch'")
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the live file at ``target`` (SQLite's backup API, one read
+        snapshot: writers go on meanwhile and their later commits are not in the copy).
+        ``target`` must not exist; the copy is checked with ``PRAGMA integrity_check``."""
+        target = Path(target)
+        if target.exists():
+            raise InvalidInput(
+                f"{target} exists: a backup never overwrites a file", details={"file": str(target)}
+            )
+        with _sqlite_errors(f"backing up to {target}"):
+            destination = sqlite3.connect(target)
+            try:
+                self._reader().backup(destination)
+                destination.execute("PRAGMA journal_mode = DELETE")
+                verdict = destination.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                destination.close()
+        if verdict != "ok":
+            raise CorruptData(
+                f"the backup at {target} fails integrity_check: {verdict}",
+                details={"file": str(target), "integrity_check": verdict},
+            )
+
     def ping(self) -> None:
         self._check_open()
         if not self.path.is_file():
