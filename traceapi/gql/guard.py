@@ -91,6 +91,9 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "EquipmentWindowResult.lots": 100,
     "EquipmentWindowResult.carryOverSteps": 10,
     "EquipmentWindowResult.carryOverLots": 10,
+    # A lot's serialised units and their places run to thousands; one unit's history is short.
+    "LotUnitPlaces.units": 200,
+    "LotUnitPlaces.passedOn": 200,
 }
 """Estimates for lists known to run long; the README's limits section quotes them."""
 

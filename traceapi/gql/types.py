@@ -6,13 +6,16 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
+import anyio
 import strawberry
 from strawberry.scalars import JSON
 
-from traceapi.domain.model import EdgeType, Node, NodeKind
+from traceapi.domain.model import Edge, EdgeType, Node, NodeKind
 from traceapi.gql.context import GqlContext
 from traceapi.gql.loaders import Side
+from traceapi.gql.whereabouts import LotUnitsResult, PackingEntry, WhereaboutsResult
 from traceapi.services.rootcause.windows import check_window, runs_within
+from traceapi.services.whereabouts import lot_units, packing_of, unit_whereabouts
 
 Info = strawberry.Info[GqlContext, None]
 E = TypeVar("E", bound=Enum)
@@ -100,11 +103,40 @@ async def _linked(
     return [graph_type(node=n) for n in nodes]
 
 
+async def _packed(info: Info, node_id: str, side: Side) -> list[tuple[Edge, Node]]:
+    """The ``PACKED_IN`` edges on ``side`` of ``node_id`` with the node at their other end."""
+    edges = await info.context.loaders.edges.load((node_id, side, EdgeType.PACKED_IN))
+    ends = [e.target if side == "out" else e.source for e in edges]
+    nodes = await info.context.loaders.nodes.load_many(ends)
+    return sorted(
+        ((e, n) for e, n in zip(edges, nodes, strict=True) if n is not None),
+        key=lambda pair: pair[1].id,
+    )
+
+
+def _current(edge: Edge) -> bool:
+    """Packed and not taken out again (aggregation DELETE records ``removed_at``)."""
+    return not edge.props.get("removed_at")
+
+
 @strawberry.interface(description="Something material moves as: a lot, a unit or a container.")
 class Carrier(GraphNode):
-    @strawberry.field(description="Containers it was packed into.")
+    @strawberry.field(
+        description="Containers it is in now (packed and not taken out again); `packing` "
+        "has every container it was ever packed into."
+    )
     async def containers(self, info: Info) -> list[Container]:
-        return await _linked(info, self.node.id, "out", EdgeType.PACKED_IN, Container)
+        packed = await _packed(info, self.node.id, "out")
+        return [
+            Container(node=n) for e, n in packed if n.kind is NodeKind.CONTAINER and _current(e)
+        ]
+
+    @strawberry.field(
+        description="Every container it was packed into, with when, and when it was taken out."
+    )
+    async def packing(self, info: Info) -> list[PackingEntry]:
+        packed = await _packed(info, self.node.id, "out")
+        return [PackingEntry.of(packing_of(e, n)) for e, n in packed]
 
     @strawberry.field(description="Shipments it left in.")
     async def shipments(self, info: Info) -> list[Shipment]:
@@ -210,9 +242,35 @@ class Lot(Carrier):
     async def units(self, info: Info) -> list[Unit]:
         return await _linked(info, self.node.id, "out", EdgeType.HAS_UNIT, Unit)
 
+    @strawberry.field(
+        description="Its serialised units and where each is now; with `consignee` (a customer "
+        "id or its GLN in any GS1 form) the units at that consignee and those it shipped on, "
+        "counted as the recall's consignee rows count serials."
+    )
+    async def unit_places(self, info: Info, consignee: str | None = None) -> LotUnitsResult:
+        context, lot_id = info.context, self.node.id
+        report = await anyio.to_thread.run_sync(
+            lambda: lot_units(
+                context.store,
+                lot=lot_id,
+                consignee=consignee,
+                max_nodes=context.settings.max_trace_nodes,
+            )
+        )
+        return LotUnitsResult.of(report)
+
 
 @strawberry.type(description="One serialised item (SGTIN) of a lot.")
 class Unit(Carrier):
+    @strawberry.field(
+        description="Where it has been (commissioning, every container it was packed into and "
+        "theirs, the shipments that carried it, with their places) and where it is now."
+    )
+    async def whereabouts(self, info: Info) -> WhereaboutsResult:
+        store, unit_id = info.context.store, self.node.id
+        answer = await anyio.to_thread.run_sync(lambda: unit_whereabouts(store, unit=unit_id))
+        return WhereaboutsResult.of(answer)
+
     @strawberry.field(description="The lot this unit belongs to.")
     async def lot(self, info: Info) -> Lot | None:
         found = await _linked(info, self.node.id, "out", EdgeType.OF, Lot)
@@ -223,9 +281,18 @@ class Unit(Carrier):
 
 @strawberry.type(description="A logistic unit (SSCC pallet or case).")
 class Container(Carrier):
-    @strawberry.field(description="Lots, units and containers packed into it.")
+    @strawberry.field(
+        description="Lots, units and containers in it now (packed and not taken out again); "
+        "each item's `packing` has its history."
+    )
     async def contents(self, info: Info) -> list[GraphNode]:
-        return await _around(info, self.node.id, "in", EdgeType.PACKED_IN, _MATERIAL_CARRIERS)
+        packed = await _packed(info, self.node.id, "in")
+        return [
+            wrapped
+            for e, n in packed
+            if n.kind in _MATERIAL_CARRIERS and _current(e)
+            if (wrapped := as_graph_node(n)) is not None
+        ]
 
 
 @strawberry.type(description="A material (part number) that lots are made of.")

@@ -195,7 +195,7 @@ def unit_whereabouts(store: GraphStore, *, unit: str) -> UnitWhereabouts:
         commissioned_read_point=_first_text("produced_read_point", props, lot_props),
         commissioned_biz_location=_first_text("produced_biz_location", props, lot_props),
         packing=sorted(
-            (_packing(e, nodes.get(e.target)) for e in packed),
+            (packing_of(e, nodes.get(e.target)) for e in packed),
             key=lambda p: (p.packed_at or "", p.item, p.container),
         ),
         shipments=carried,
@@ -264,7 +264,8 @@ def _chain(holders: dict[str, str | None], container: str) -> list[str]:
     return chain
 
 
-def _packing(edge: Edge, container: Node | None) -> Packing:
+def packing_of(edge: Edge, container: Node | None) -> Packing:
+    """One ``PACKED_IN`` edge as a packing of the history (``container``: its target node)."""
     props = edge.props
     removed = _text(props.get("removed_at"))
     return Packing(
