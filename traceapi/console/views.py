@@ -178,10 +178,17 @@ def genealogy(
                 },
             }
         )
+    hidden = scene.columns.hidden_total
+    note = None
+    if hidden:
+        note = (
+            f"Large answer: each column shows its first {PICTURE_COLUMN_CAP} nodes; {hidden} "
+            "more are not drawn (the REST and GraphQL traces, and the impact, have them all)."
+        )
     return {
         "title": scene.title,
         "subtitle": scene.subtitle,
-        "note": scene.note,
+        "note": note,
         "lot": report.lot.id,
         "direction": direction,
         "elements": elements,

@@ -64,6 +64,14 @@
         { selector: "node:selected", style: { "overlay-color": "#1f5fa8", "overlay-opacity": 0.2 } },
       ],
     });
+    // Tall answers (hundreds of shipments in a column) would fit as a thin strip: fit the
+    // width instead, top first, and let the reader pan down.
+    const box = cy.elements().boundingBox();
+    const widthZoom = Math.min(1.2, (container.clientWidth - 48) / Math.max(box.w, 1));
+    if (widthZoom > cy.zoom()) {
+      cy.zoom(widthZoom);
+      cy.pan({ x: 24 - box.x1 * widthZoom, y: 24 - box.y1 * widthZoom });
+    }
     cy.on("tap", "node", function (event) {
       window.location.assign(event.target.data("url"));
     });
