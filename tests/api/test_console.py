@@ -56,6 +56,19 @@ def test_sign_in_sets_a_strict_http_only_cookie_that_is_not_the_key(client, keys
     assert "viewer key" in client.get("/console").text
 
 
+def test_over_tls_the_session_cookie_is_secure(api_settings, api_store, keys):
+    from fastapi.testclient import TestClient
+
+    from traceapi.api.app import create_app
+
+    with TestClient(
+        create_app(api_settings, store=api_store), base_url="https://testserver"
+    ) as tls:
+        answer = sign_in(tls, keys["viewer"])
+        cookies = answer.headers.get_list("set-cookie")
+        assert any(c.startswith(SESSION_COOKIE) and "Secure" in c for c in cookies)
+
+
 def test_a_wrong_key_is_refused_with_the_reason(client, keys):
     answer = sign_in(client, keys["unknown"])
     assert answer.status_code == 401 and "unknown" in answer.text.lower()

@@ -172,3 +172,21 @@ def test_the_explorers_render_with_nothing_from_outside(
         assert any(u.endswith("/graphql") for u in recorder.requests)
     page.screenshot(path=str(shots / shot))
     recorder.check()
+
+
+def test_an_analyst_queries_in_graphiql_with_a_key_in_the_headers_pane(
+    server: str, demo: Demo, recorded: tuple[Any, Recorder]
+) -> None:
+    page, _recorder = recorded
+    lot_id = demo.stories["contaminated_resin"]["lot_id"]
+    query = f'{{ lot(id: "{lot_id}") {{ id }} }}'
+    page.goto(f"{server}/graphql?q={quote(query)}")
+    page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=20000)
+    page.click("text=Headers")
+    headers = page.locator(".graphiql-editor-tool .CodeMirror").last
+    headers.click()
+    page.keyboard.insert_text(f'{{"Authorization": "Bearer {demo.keys["viewer"]}"}}')
+    page.click(".graphiql-execute-button")
+    page.wait_for_selector(f".graphiql-response :text('{lot_id}')", timeout=15000)
+    answer = page.inner_text(".graphiql-response")
+    assert '"data"' in answer and "UNAUTHENTICATED" not in answer
