@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "users_cmd",  # users create|list|disable|reset-password|roles
     "audit_cmd",  # audit verify, audit show
     "graph_cmd",  # graph (an SVG picture of a trace or recall)
+    "unit_cmd",  # unit (whereabouts of a serialised unit), units (a lot's units and places)
     "rootcause_cmd",  # rootcause, equipment-window
 )
 for _name in COMMAND_MODULES:
