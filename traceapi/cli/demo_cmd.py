@@ -160,13 +160,14 @@ def _print_welcome(
             "\nNot serving (--no-serve); `traceapi serve` serves this store, GraphiQL at "
             "/graphql (in its Headers pane put\n"
             f'  {{"Authorization": "Bearer {viewer}"}}\n'
-            ") and OpenAPI at /docs.\n",
+            "), OpenAPI at /docs and the console at /console (sign in with a key above).\n",
             highlight=False,
             soft_wrap=True,
         )
     else:
         console.print(
-            f"\nGraphiQL: {base_url}/graphql  -- in the Headers pane put\n"
+            f"\nConsole:  {base_url}/console  -- sign in with the viewer key above\n"
+            f"GraphiQL: {base_url}/graphql  -- in the Headers pane put\n"
             f'  {{"Authorization": "Bearer {viewer}"}}\n'
             f"OpenAPI:  {base_url}/docs\n"
             f"REST:     curl -H 'Authorization: Bearer {viewer}' "
