@@ -142,6 +142,19 @@ def test_the_lots_file_holds_its_whole_neighbourhood(signed_in):
     assert "melt_c = 190" in upstream  # process parameters of the step that made it
 
 
+def test_the_lots_file_loads_its_stock_by_holder(signed_in):
+    page = signed_in.get(f"/console/lots/{FINISHED_LOT}").text
+    assert f'hx-get="/console/lots/{FINISHED_LOT}/stock"' in page
+    part = signed_in.get(f"/console/lots/{FINISHED_LOT}/stock", headers={"HX-Request": "true"})
+    assert part.status_code == 200 and "<html" not in part.text
+    rows = re.findall(r"<tr><td>(.*?)</td>\s*<td[^>]*>([^<]*)</td>", part.text, re.S)
+    holders = {re.sub(r"<[^>]+>", "", who).split()[0]: held.split()[0] for who, held in rows}
+    assert float(holders["us"]) == 20  # the lot's recorded on_hand
+    assert holders["CUS-DIST"] == "40.0" and holders["CUS-HOSP"] == "20.0"  # 60 in, 20 on
+    whole = signed_in.get(f"/console/lots/{FINISHED_LOT}/stock")
+    assert "<html" in whole.text and "Stock of" in whole.text
+
+
 def test_a_held_lot_is_marked(signed_in):
     assert "must not move on" in signed_in.get("/console/lots/FG-2").text
     assert "must not move on" not in signed_in.get(f"/console/lots/{FINISHED_LOT}").text

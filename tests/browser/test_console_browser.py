@@ -86,6 +86,8 @@ def test_a_coordinator_walks_a_recall_through_the_console(
     click_node(page, finished)
     page.wait_for_url(f"**/console/lots/{finished}")
     assert "Inspections" in page.inner_text("main") and "Shipments" in page.inner_text("main")
+    page.wait_for_selector("#lot-stock table")  # htmx loads the stock by holder after the page
+    assert page.locator("#lot-stock tbody tr").count() >= 1  # a shipped lot: some holder has it
     page.screenshot(path=str(shots / "console-lot.png"), full_page=True)
 
     page.goto(f"{server}/console/impact?lots={quote(supplier_lot)}")

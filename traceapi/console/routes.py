@@ -26,6 +26,7 @@ from traceapi.console.views import (
     genealogy,
     lot_file,
     lot_ids_of,
+    lot_stock,
     node_page,
     node_url,
     properties,
@@ -318,6 +319,21 @@ async def genealogy_page(
         max_depth=max_depth,
         data_url=data_url,
     )
+
+
+@router.get(CONSOLE + "/lots/{identifier:path}/stock")
+async def lot_stock_part(request: Request, session: SignedIn, identifier: str) -> Response:
+    """The lot file's stock by holder, loaded after the page (it runs the lot's impact)."""
+    store, settings = _store(request), _settings(request)
+    try:
+        stock = await in_thread(
+            lambda: lot_stock(store, identifier, max_nodes=settings.max_trace_nodes)
+        )
+    except TraceapiError as exc:
+        return render(request, "search_result.html", session=session, error=exc)
+    partial = bool(request.headers.get("hx-request"))
+    template = "lot_stock.html" if partial else "lot_stock_page.html"
+    return render(request, template, session=session, stock=stock)
 
 
 @router.get(CONSOLE + "/lots/{identifier:path}")

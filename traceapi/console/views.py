@@ -12,9 +12,10 @@ from urllib.parse import quote
 from traceapi.api.lot_detail import lot_detail
 from traceapi.api.schemas import LotDetailReport
 from traceapi.domain.model import EdgeType
-from traceapi.domain.results import NodeView, TraceReport
+from traceapi.domain.results import HolderStock, NodeView, TraceReport
 from traceapi.render.scene import trace_scene
-from traceapi.services.lookup import TRACEABLE_KINDS, resolve_node
+from traceapi.services.impact import recall_impact
+from traceapi.services.lookup import TRACEABLE_KINDS, resolve_lot, resolve_node
 from traceapi.services.trace import trace_backward, trace_forward
 from traceapi.store.base import GraphStore
 
@@ -78,6 +79,31 @@ def lot_file(store: GraphStore, identifier: str) -> LotFile:
             reached[edge.source].append(NodeView.of(customers[edge.target]))
     deliveries = [Delivery(s, reached.get(s.id, [])) for s in detail.shipments]
     return LotFile(detail=detail, deliveries=deliveries)
+
+
+@dataclass(frozen=True, slots=True)
+class LotStock:
+    """What each holder still has of one lot: us (on hand), and each consignee."""
+
+    lot: NodeView
+    on_hand: NodeView | None
+    holders: list[HolderStock]
+    unknown: bool
+
+
+def lot_stock(store: GraphStore, identifier: str, *, max_nodes: int) -> LotStock:
+    """Stock by holder of one lot, as the impact answer counts it (that answer for this lot
+    alone, of which only this lot's rows are shown)."""
+    lot = resolve_lot(store, identifier)
+    report = recall_impact(store, lot_ids=[lot.id], max_nodes=max_nodes)
+    ours = next((v for v in report.stock_on_hand if v.id == lot.id), None)
+    holders = [h for h in report.stock_in_distribution if h.lot_id == lot.id]
+    return LotStock(
+        lot=NodeView.of(lot),
+        on_hand=ours,
+        holders=holders,
+        unknown=lot.id in report.stock_unknown,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,12 +42,16 @@ class FactorKind(StrEnum):
 
 @dataclass(slots=True)
 class Factor:
-    """One candidate factor and, per analysed lot that has it, how near (edges back)."""
+    """One candidate factor, the anomalous lots that have it (with how near: edges back) and
+    the baseline lots that have it."""
 
     id: str
     kind: FactorKind
     name: str | None = None
     lots: dict[str, int] = field(default_factory=dict)
+    """Anomalous lots that have it, each with the fewest edges back to it."""
+    good: set[str] = field(default_factory=set)
+    """Baseline lots that have it."""
     equipment: str | None = None
     """For a window: its machine."""
     window: tuple[datetime, datetime] | None = None
@@ -72,16 +76,27 @@ class Upstream:
     """Every node read: steps and lots reached, their equipment, materials and suppliers."""
     step_equipment: dict[str, list[str]]
     material_of: dict[str, list[str]]
+    found: int = 0
+    """Distinct factors upstream of any analysed lot (``factors`` holds those of anomalous
+    lots, and the steps on their machines, for the window scan)."""
 
 
 def extract_upstream(
-    store: GraphStore, lot_ids: Sequence[str], *, max_depth: int | None, max_nodes: int
+    store: GraphStore,
+    anomalous: Sequence[str],
+    baseline: Sequence[str],
+    *,
+    max_depth: int | None,
+    max_nodes: int,
 ) -> Upstream:
-    """Factors upstream of every lot in ``lot_ids`` (ids of existing lots)."""
+    """Factors upstream of the ``anomalous`` lots, with the ``baseline`` lots that share each
+    (ids of existing lots)."""
+    bad = list(dict.fromkeys(anomalous))
+    good = [lot for lot in dict.fromkeys(baseline) if lot not in set(bad)]
     reaches = {
         lot: store.reach([lot], direction=Direction.BACKWARD, max_depth=max_depth,
                          max_nodes=max_nodes)
-        for lot in dict.fromkeys(lot_ids)
+        for lot in bad + good
     }  # fmt: skip
     kind_of: dict[str, NodeKind] = {}
     for reach in reaches.values():
@@ -103,47 +118,75 @@ def extract_upstream(
     others |= {m for targets in material_of.values() for m in targets}
     others |= {i for i, k in kind_of.items() if k is NodeKind.SUPPLIER}
     nodes.update(store.get_nodes(sorted(others - nodes.keys())))
-    equipment = {i for i in others if i in nodes and nodes[i].kind is NodeKind.EQUIPMENT}
-    materials = {i for i in others if i in nodes and nodes[i].kind is NodeKind.MATERIAL}
-    supplier_lots = supplied | {
-        i for i in lots if i in nodes and nodes[i].props.get("lot_type") == LotType.RAW.value
-    }
+
+    # What each reached node stands for, worked out once per node, not once per lot.
+    kinds: dict[str, FactorKind] = {}
+    expands: dict[str, tuple[str, ...]] = {}
+    for node_id, kind in kind_of.items():
+        found: list[str] = []
+        if kind is NodeKind.PROCESS_STEP:
+            kinds[node_id] = FactorKind.PROCESS_STEP
+            found.append(node_id)
+            for machine in step_equipment.get(node_id, ()):
+                known = nodes.get(machine)
+                if known is not None and known.kind is NodeKind.EQUIPMENT:
+                    kinds[machine] = FactorKind.EQUIPMENT
+                    found.append(machine)
+            operator = nodes[node_id].props.get("operator") if node_id in nodes else None
+            if isinstance(operator, str) and operator.strip():
+                kinds[OPERATOR_PREFIX + operator.strip()] = FactorKind.OPERATOR
+                found.append(OPERATOR_PREFIX + operator.strip())
+        elif kind in _LOT_KINDS:
+            made = nodes.get(node_id)
+            raw = made is not None and made.props.get("lot_type") == LotType.RAW.value
+            if node_id in supplied or raw:
+                kinds[node_id] = FactorKind.SUPPLIER_LOT
+                found.append(node_id)
+            for material in material_of.get(node_id, ()):
+                known = nodes.get(material)
+                if known is not None and known.kind is NodeKind.MATERIAL:
+                    kinds[material] = FactorKind.MATERIAL
+                    found.append(material)
+        elif kind is NodeKind.SUPPLIER:
+            kinds[node_id] = FactorKind.SUPPLIER
+            found.append(node_id)
+        expands[node_id] = tuple(found)
+
+    def new(factor_id: str) -> Factor:
+        node = nodes.get(factor_id)
+        name = node.name if node is not None else factor_id.removeprefix(OPERATOR_PREFIX)
+        return Factor(factor_id, kinds[factor_id], name)
 
     factors: dict[str, Factor] = {}
-
-    def factor(factor_id: str, kind: FactorKind) -> Factor:
-        found = factors.get(factor_id)
-        if found is None:
-            node = nodes.get(factor_id)
-            name = node.name if node is not None else factor_id.removeprefix(OPERATOR_PREFIX)
-            found = factors[factor_id] = Factor(factor_id, kind, name)
-        return found
-
-    for lot, reach in reaches.items():
-        for node_id, kind, depth in zip(reach.ids, reach.kinds, reach.depths, strict=True):
+    for lot in bad:
+        reach = reaches[lot]
+        for node_id, depth in zip(reach.ids, reach.depths, strict=True):
             if node_id == lot:
                 continue
-            if kind is NodeKind.PROCESS_STEP:
-                factor(node_id, FactorKind.PROCESS_STEP).add(lot, depth)
-                for machine in step_equipment.get(node_id, ()):
-                    if machine in equipment:
-                        factor(machine, FactorKind.EQUIPMENT).add(lot, depth)
-                step = nodes.get(node_id)
-                operator = step.props.get("operator") if step is not None else None
-                if isinstance(operator, str) and operator.strip():
-                    factor(OPERATOR_PREFIX + operator.strip(), FactorKind.OPERATOR).add(lot, depth)
-            elif kind in _LOT_KINDS:
-                if node_id in supplier_lots:
-                    factor(node_id, FactorKind.SUPPLIER_LOT).add(lot, depth)
-                for material in material_of.get(node_id, ()):
-                    if material in materials:
-                        factor(material, FactorKind.MATERIAL).add(lot, depth)
-            elif kind is NodeKind.SUPPLIER:
-                factor(node_id, FactorKind.SUPPLIER).add(lot, depth)
-    return Upstream(factors, reaches, nodes, dict(step_equipment), dict(material_of))
+            for factor_id in expands[node_id]:
+                factor = factors.get(factor_id)
+                if factor is None:
+                    factor = factors[factor_id] = new(factor_id)
+                factor.lots.setdefault(lot, depth)  # reaches list nodes nearest first
+    machines = {f for f, factor in factors.items() if factor.kind is FactorKind.EQUIPMENT}
+    for step_id in steps:  # every analysed step on those machines, for the window scan
+        if step_id not in factors and not machines.isdisjoint(step_equipment.get(step_id, ())):
+            factors[step_id] = new(step_id)
+    tracked = {n for n, fs in expands.items() if any(f in factors for f in fs)}
+    for lot in good:
+        for node_id in tracked.intersection(reaches[lot].ids):
+            if node_id == lot:
+                continue
+            for factor_id in expands[node_id]:
+                factor = factors.get(factor_id)
+                if factor is not None:
+                    factor.good.add(lot)
+    return Upstream(
+        factors, reaches, nodes, dict(step_equipment), dict(material_of), found=len(kinds)
+    )
 
 
-def add_window_factors(upstream: Upstream, *, anomalous: set[str], baseline: set[str]) -> None:
+def add_window_factors(upstream: Upstream, *, n_bad: int, n_good: int) -> None:
     """Adds, per machine that made what anomalous lots came from, its strongest time window.
 
     On each machine, the start times of the analysed lots' upstream steps are put in order. A
@@ -169,32 +212,33 @@ def add_window_factors(upstream: Upstream, *, anomalous: set[str], baseline: set
         for machine in machines:
             if machine in factors and factors[machine].kind is FactorKind.EQUIPMENT:
                 by_machine[machine][times[0]].append(step_id)
-    n_bad, n_good = len(anomalous), len(baseline)
     for machine, starts in sorted(by_machine.items()):
         order = sorted(starts)
-        lots_at = [{lot for s in starts[moment] for lot in factors[s].lots} for moment in order]
-        hits = [i for i, lots in enumerate(lots_at) if not anomalous.isdisjoint(lots)]
+        bad_at = [{lot for s in starts[moment] for lot in factors[s].lots} for moment in order]
+        good_at = [{lot for s in starts[moment] for lot in factors[s].good} for moment in order]
+        hits = [i for i, lots in enumerate(bad_at) if lots]
         if len(order) < 3 or len(hits) < 2 or len(hits) > MAX_SCANNED_HITS:
             continue
-        best: tuple[float, int, int, int] | None = None
+        spans: list[tuple[int, int]] = []
+        counts: list[tuple[int, int]] = []
         for x, first in enumerate(hits):
-            covered: set[str] = set()
+            bad_in: set[str] = set()
+            good_in: set[str] = set()
             position = first
             for last in hits[x:]:
                 while position <= last:
-                    covered |= lots_at[position]
+                    bad_in |= bad_at[position]
+                    good_in |= good_at[position]
                     position += 1
-                if first == 0 and last == len(order) - 1:
-                    continue
-                a = len(covered & anomalous)
-                c = len(covered & baseline)
-                p = fisher_greater(a, n_bad - a, c, n_good - c)
-                key = (p, last - first, first, last)
-                if best is None or key < best:
-                    best = key
-        if best is None:
+                if not (first == 0 and last == len(order) - 1):
+                    spans.append((first, last))
+                    counts.append((len(bad_in), len(good_in)))
+        if not spans:
             continue
-        _, _, first, last = best
+        p_values = fisher_greater(counts, n_bad=n_bad, n_good=n_good)
+        _, _, first, last = min(
+            (p, last - first, first, last) for p, (first, last) in zip(p_values, spans, strict=True)
+        )
         step_ids = [s for moment in order[first : last + 1] for s in starts[moment]]
         ends = [
             times[1]
@@ -215,7 +259,9 @@ def add_window_factors(upstream: Upstream, *, anomalous: set[str], baseline: set
         for step_id in step_ids:
             for lot, depth in factors[step_id].lots.items():
                 made.add(lot, depth)
+            made.good |= factors[step_id].good
         factors[window_id] = made
+        upstream.found += 1
 
 
 def _iso(moment: datetime) -> str:

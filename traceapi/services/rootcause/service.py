@@ -187,7 +187,7 @@ def root_cause(
         anomalous = list(seeds)
         good = chosen.lots if chosen is not None else []
         upstream = extract_upstream(
-            store, anomalous + good, max_depth=max_depth, max_nodes=node_cap(max_nodes)
+            store, anomalous, good, max_depth=max_depth, max_nodes=node_cap(max_nodes)
         )
         report = _shared(upstream, anomalous)
         report.lots = [NodeView.of(seed, depth=0) for seed in seeds.values()]
@@ -267,7 +267,7 @@ def _shared(upstream: Upstream, anomalous: list[str]) -> RootCauseReport:
             continue
         node = upstream.nodes.get(factor.id)
         lists[name].append(
-            SharedNode(
+            SharedNode.model_construct(  # computed here, nothing to validate
                 id=factor.id,
                 kind=node.kind.value if node is not None else _NODE_KIND_OF[factor.kind],
                 name=factor.name,
@@ -298,18 +298,19 @@ def _rank(
     level: float,
     limit: int,
 ) -> None:
-    bad_set, good_set = set(anomalous), set(good)
-    add_window_factors(upstream, anomalous=bad_set, baseline=good_set)
     n_bad, n_good = len(anomalous), len(good)
+    add_window_factors(upstream, n_bad=n_bad, n_good=n_good)
+    factors = list(upstream.factors.values())
+    counts = [(len(f.lots), len(f.good)) for f in factors]
+    p_values = fisher_greater(counts, n_bad=n_bad, n_good=n_good)
     tested: list[tuple[Factor, int, int, float]] = []
-    for factor in upstream.factors.values():
-        a = sum(1 for lot in factor.lots if lot in bad_set)
-        c = sum(1 for lot in factor.lots if lot in good_set)
-        p = fisher_greater(a, n_bad - a, c, n_good - c)
+    for factor, (a, c), p in zip(factors, counts, p_values, strict=True):
         if factor.kind is FactorKind.EQUIPMENT_WINDOW:
             p = min(1.0, p * factor.windows_possible)
         tested.append((factor, a, c, p))
-    adjusted = adjust([p for *_, p in tested])
+    # Factors only baseline lots have were not kept: each has p = 1 and counts in the family.
+    unseen = max(0, upstream.found - len(tested))
+    adjusted = adjust([p for *_, p in tested] + [1.0] * unseen)[: len(tested)]
     scored = [
         (p, -a, c, _KIND_ORDER[f.kind], f.id, f, a, c, q)
         for (f, a, c, p), q in zip(tested, adjusted, strict=True)
@@ -318,14 +319,13 @@ def _rank(
     scored.sort(key=lambda row: row[:5])
     candidates: list[Candidate] = []
     previous_p, previous_rank = -1.0, 0
-    for position, (p, _, _, _, _, factor, a, c, q) in enumerate(scored, start=1):
+    for position, (p, _, _, _, _, factor, _a, _c, q) in enumerate(scored, start=1):
         rank = previous_rank if p == previous_p else position
         previous_p, previous_rank = p, rank
         if position > limit:
             continue
-        candidates.append(_candidate(factor, rank, a, c, p, q, n_bad, n_good, level, bad_set,
-                                     good_set, anomalous))  # fmt: skip
-    report.tested = len(tested)
+        candidates.append(_candidate(factor, rank, p, q, n_bad, n_good, level, anomalous))
+    report.tested = len(tested) + unseen
     report.significant = sum(1 for row in scored if row[8] <= level)
     report.candidates = candidates
     report.candidates_left_out = max(0, len(scored) - limit)
@@ -334,18 +334,14 @@ def _rank(
 def _candidate(
     factor: Factor,
     rank: int,
-    a: int,
-    c: int,
     p: float,
     q: float,
     n_bad: int,
     n_good: int,
     level: float,
-    bad_set: set[str],
-    good_set: set[str],
     anomalous: list[str],
 ) -> Candidate:
-    coverage, share = a / n_bad, c / n_good
+    coverage, share = len(factor.lots) / n_bad, len(factor.good) / n_good
     window = factor.window
     return Candidate(
         rank=rank,
@@ -359,7 +355,7 @@ def _candidate(
         adjusted_p_value=q,
         significant=q <= level,
         anomalous_lots=[lot for lot in anomalous if lot in factor.lots],
-        baseline_lots=sorted(lot for lot in factor.lots if lot in good_set),
+        baseline_lots=sorted(factor.good),
         equipment=factor.equipment,
         window_from=window[0].isoformat().replace("+00:00", "Z") if window else None,
         window_to=window[1].isoformat().replace("+00:00", "Z") if window else None,

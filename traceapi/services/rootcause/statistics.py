@@ -12,17 +12,27 @@ Adjusted values control the false discovery rate over every factor tested, so "s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 
-@lru_cache(maxsize=65_536)
-def fisher_greater(bad_with: int, bad_without: int, good_with: int, good_without: int) -> float:
-    """One-sided Fisher exact p-value of the table [[bad_with, bad_without], [good_with,
-    good_without]] (cached: most factors of one question share a handful of tables)."""
-    from scipy.stats import fisher_exact  # scipy.stats takes about a second to import
+def fisher_greater(tables: Sequence[tuple[int, int]], *, n_bad: int, n_good: int) -> list[float]:
+    """One-sided Fisher exact p-values of many factors at once, each given as (anomalous lots
+    with it, baseline lots with it) out of ``n_bad`` and ``n_good``.
 
-    table = [[bad_with, bad_without], [good_with, good_without]]
-    return float(fisher_exact(table, alternative="greater").pvalue)
+    The p-value of the table [[a, n_bad - a], [c, n_good - c]] against the alternative "more
+    common among anomalous lots" is the hypergeometric tail P(X >= a), X the anomalous lots
+    among the a + c lots with the factor drawn from the n_bad + n_good analysed: exactly what
+    ``scipy.stats.fisher_exact(table, alternative="greater")`` computes, one table per call
+    (tests hold the two equal). One vectorised call instead of thousands: a question at size M
+    tests some 10,000 factors."""
+    if not tables:
+        return []
+    import numpy as np
+    from scipy.stats import hypergeom
+
+    counts = np.asarray(tables, dtype=np.int64)
+    bad_with, with_factor = counts[:, 0], counts[:, 0] + counts[:, 1]
+    tails = hypergeom.sf(bad_with - 1, n_bad + n_good, with_factor, n_bad)
+    return [min(1.0, float(p)) for p in tails]
 
 
 def adjust(p_values: Sequence[float]) -> list[float]:
