@@ -12,8 +12,9 @@ collector off.
 Under steady load some block is always running, so the collector would never run again and
 the cycles that do arise (exceptions with their tracebacks, asyncio's bookkeeping) would pile
 up. So the pause is bounded: a block that ends when the collector has been off for more than
-``MAX_PAUSE_S`` runs one collection itself (a few milliseconds at size M) and starts the clock
-again.
+``MAX_PAUSE_S`` runs one collection of the young generations itself (what was made during the
+pause is all there, since nothing is promoted while the collector is off), a full one every
+``FULL_EVERY`` times, and starts the clock again.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from contextlib import contextmanager
 
 MAX_PAUSE_S = 2.0
 """Longest the collector stays off while blocks keep overlapping."""
+FULL_EVERY = 10
+"""Every this many bounded collections is a full one (old cycles too)."""
 
 _lock = threading.Lock()
 _builders = 0
@@ -34,13 +37,15 @@ _reenable = False
 """Whether the collector was enabled when the first of them started."""
 _paused_since = 0.0
 """When the collector last ran (or was turned off), while blocks are running."""
+_bounded = 0
+"""Collections run by the bound so far."""
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
     """Disables the cyclic collector for the block; the last block to end (in any thread)
     restores the state the first one found, so concurrent requests cannot leave it off."""
-    global _builders, _reenable, _paused_since
+    global _builders, _reenable, _paused_since, _bounded
     with _lock:
         if _builders == 0:
             _reenable = gc.isenabled()
@@ -50,13 +55,14 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        collect = False
+        generation = None
         with _lock:
             _builders -= 1
             if _builders == 0 and _reenable:
                 gc.enable()
             elif _reenable and time.monotonic() - _paused_since > MAX_PAUSE_S:
                 _paused_since = time.monotonic()
-                collect = True
-        if collect:
-            gc.collect()
+                _bounded += 1
+                generation = 2 if _bounded % FULL_EVERY == 0 else 1
+        if generation is not None:
+            gc.collect(generation)

@@ -67,8 +67,10 @@ def fastest_of_three(call: Any) -> tuple[float, Any]:
 
 @pytest.mark.parametrize("shape", sorted(CHAINS))
 def test_checking_a_fragment_chain_is_linear_up_to_the_token_cap(shape):
-    """Our measures (on the event loop) stay under 10 ms and the whole check, graphql-core's
-    standard rules included (on a worker thread), under 100 ms at every chain length."""
+    """Our measures (on the event loop) stay under 20 ms and the whole check, graphql-core's
+    standard rules included (on a worker thread), under 250 ms at every chain length (the
+    walkers replaced took 2 s at 19 fragments, doubling with each; the bounds leave room for a
+    busy machine: about 2 and 30 ms on a quiet one)."""
     schema = build_schema(Settings())._schema
     checks = DocumentChecks(max_depth=12, max_aliases=30, cache_size=0)
     longest = longest_chain_under_the_token_cap(CHAINS[shape])
@@ -86,7 +88,7 @@ def test_checking_a_fragment_chain_is_linear_up_to_the_token_cap(shape):
                 schema, document, query=None, rules=tuple(specified_rules)
             )
         )
-        assert ours < 0.01 and whole < 0.1, (shape, length, ours, whole)
+        assert ours < 0.02 and whole < 0.25, (shape, length, ours, whole)
         if shape == "aliased" and length >= 5:  # 2 * (2^5 - 1) = 62 aliases
             assert "aliases found" in errors[0].message
         if shape == "nested" and length > 12:
