@@ -25,13 +25,15 @@ def test_csv_sorts_rows_and_quotes_awkward_text() -> None:
     text = consignee_csv(report)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == CONSIGNEE_COLUMNS
-    assert [(r[0], r[5], r[6]) for r in rows[1:]] == [
+    named = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert [(r["customer_id"], r["tier"], r["lot_id"]) for r in named] == [
         ("A-DIST", "1", "F1"),
         ("A-DIST", "1", "F2"),
         ("Z-HOSP", "2", "F1"),
     ]
-    assert rows[1][9:] == ["S1;S2", "2026-01-01"]
-    assert rows[2][1] == 'Dist, "North"' and rows[2][7:9] == ["2.5", "pcs"]
+    assert (named[0]["shipment_ids"], named[0]["shipped_dates"]) == ("S1;S2", "2026-01-01")
+    assert named[1]["customer_name"] == 'Dist, "North"'
+    assert (named[1]["quantity"], named[1]["unit"]) == ("2.5", "pcs")
 
 
 def test_csv_of_an_empty_recall_is_just_the_header() -> None:
