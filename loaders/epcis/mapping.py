@@ -1,6 +1,9 @@
 """EPCIS events to the traceability graph: what each event type and business step means for flow.
 
-- Commissioning (and any ILMD ``cbvmda:lotNumber``) makes lots; serialised items (SGTIN) become
+- Commissioning (and any ILMD ``cbvmda:lotNumber``) makes lots; a lot commissioned by an
+  ObjectEvent with a quantity gets that ``quantity`` and ``unit`` (the sum over this
+  document's commissioning events of that lot; a later document's figure replaces it; a lot
+  commissioned in several units gets none, warned); serialised items (SGTIN) become
   Units with ``Lot -HAS_UNIT-> Unit`` and ``Unit -OF-> Lot``; a unit whose lot is unknown stays a
   Unit without lot (warned). LGTIN class quantities are lots; GTIN-level quantities (no lot) are
   kept as a per-event "lot unknown" Lot node (warned), so they never join unrelated genealogies.
@@ -17,7 +20,10 @@
   ``Supplier -SUPPLIED-> object``. A receiving event whose despatch advice names a shipment
   already known (in this document or the store) is the consignee receiving it: the shipment
   gets ``received_at`` (and ``received_read_point`` / ``received_biz_location``), and no
-  ``SUPPLIED`` edge is made (nothing was supplied to us).
+  ``SUPPLIED`` edge is made (nothing was supplied to us). A receipt loaded before its shipping
+  document, by a destination party already known as a customer, is kept the same way on a
+  Shipment named by the despatch advice (warned), which the shipping event fills in when it
+  arrives; a receipt by a party not yet known as a customer is taken as ours.
 - Places, as written: lots and serialised units made by commissioning or a transformation
   get ``produced_at``, ``produced_read_point`` / ``produced_biz_location``, shipments
   ``read_point`` / ``biz_location``, ``SUPPLIED`` edges ``read_point`` / ``biz_location``,
@@ -106,6 +112,8 @@ class _Context:
     onward: list[tuple[str, str]] = field(default_factory=list)
     """(shipment id, customer id) pairs to link with SHIPPED_FROM if the customer is known."""
     gtin_names: dict[str, str] = field(default_factory=dict)
+    commissioned: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Lot id -> unit -> quantity made by commissioning ObjectEvents with a quantity list."""
 
 
 def map_document(doc: EpcisDocument, *, store: GraphStore | None = None) -> tuple[Batch, list[str]]:
@@ -420,6 +428,11 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
             key=key,
             lot_props=lot_props,
         )
+        if kind == "ObjectEvent" and biz_step == "commissioning" and event.get("action") == "ADD":
+            for item in flow_items:
+                if item.lot_id is not None and item.lot_id == item.node_id and item.qty is not None:
+                    made = ctx.commissioned.setdefault(item.lot_id, {})
+                    made[item.unit or "pcs"] = made.get(item.unit or "pcs", 0.0) + item.qty
         if kind == "ObjectEvent" and not flow_items and event.get("sensorElementList"):
             ctx.warnings.append(
                 f"an ObjectEvent ({event.get('eventID') or key}) reports sensor data at "
@@ -436,7 +449,16 @@ def _map_event(ctx: _Context, b: GraphBuilder, event: Event, key: str) -> list[s
         return derived
     if biz_step in _RECEIVING:
         despatch = _first(event.get("bizTransactionList"), "desadv")
-        if despatch and _is_shipment(ctx, b, despatch):
+        known = despatch is not None and _is_shipment(ctx, b, despatch)
+        if despatch and not known and _to_known_customer(ctx, b, event):
+            # A customer's receipt of a shipment whose shipping document is not loaded yet:
+            # the shipment is kept as received, and the shipping event fills it in later.
+            ctx.warnings.append(
+                f"a receipt names despatch advice {despatch!r}, which no loaded shipment has "
+                "yet: kept as received, its contents come with the shipping document"
+            )
+            known = True
+        if despatch and known:
             # The consignee receiving a shipment we know (by its despatch advice): the shipment
             # arrived; nothing was supplied to us.
             b.node(
@@ -632,6 +654,22 @@ def _transaction(
             b.node(item.node_id, b.nodes[item.node_id].kind, props={"biz_transactions": listed})
 
 
+def _to_known_customer(ctx: _Context, b: GraphBuilder, event: Event) -> bool:
+    """Whether an event's destination party (owning, else possessing) is a customer already
+    known (in this document or the store): its receipt is a consignee's, not ours."""
+    party = _party_of(event.get("destinationList"))
+    if not party:
+        return False
+    customer_id = f"customer:{party_key(parse_epc(party))}"
+    draft = b.nodes.get(customer_id)
+    if draft is not None:
+        return draft.kind is NodeKind.CUSTOMER
+    if ctx.store is None:
+        return False
+    stored = ctx.store.get_nodes([customer_id]).get(customer_id)
+    return stored is not None and stored.kind is NodeKind.CUSTOMER
+
+
 def _is_shipment(ctx: _Context, b: GraphBuilder, node_id: str) -> bool:
     draft = b.nodes.get(node_id)
     if draft is not None:
@@ -821,6 +859,16 @@ def _finish(ctx: _Context) -> None:
                 b.node(customer_id, NodeKind.CUSTOMER)
             b.edge(shipment_id, EdgeType.SHIPPED_FROM, customer_id)
             b.node(shipment_id, NodeKind.SHIPMENT, props={"onward": True})
+    for lot_id, made in ctx.commissioned.items():
+        if len(made) == 1:
+            ((unit, quantity),) = made.items()
+            b.node(lot_id, NodeKind.LOT, props={"quantity": quantity, "unit": unit})
+        else:
+            shown = ", ".join(f"{q:g} {u}" for u, q in sorted(made.items()))
+            ctx.warnings.append(
+                f"lot {lot_id!r} is commissioned in several units ({shown}): "
+                "its quantity is not recorded"
+            )
     lotless = sorted(ctx.units_without_lot - ctx.units_with_lot)
     if lotless and ctx.store is not None:
         linked = {
