@@ -1,5 +1,6 @@
 """The consignee list as an XLSX workbook, cell for cell the consignee CSV (same code, same
-columns), with numbers as numbers so a spreadsheet can sum and sort them."""
+columns), with numbers as numbers so a spreadsheet can sum and sort them, and every text as
+text: a name that starts with ``=`` (from a loaded file) stays a name, never a formula."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def consignee_workbook(consignee_csv: str, *, sheet_title: str = "Consignees") -
             cell.font = Font(bold=True)
         for row in rows[1:]:
             sheet.append([_cell(c, v) for c, v in zip(header, row, strict=False)])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # openpyxl would store "=..." as a formula
         sheet.freeze_panes = "A2"
         for index, column in enumerate(header, start=1):
             width = max([len(column), *(len(r[index - 1]) for r in rows[1:] if len(r) >= index)])
