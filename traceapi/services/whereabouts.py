@@ -358,7 +358,8 @@ def lot_units(
             carried.setdefault(unit_id, []).append(entry)
             for recipient in carriage.recipients:
                 received_by.setdefault(recipient, set()).add(unit_id)
-    # Units the accounting found that no HAS_UNIT edge lists (``Unit -OF-> Lot`` only).
+    # The accounting knows a lot's units by their HAS_UNIT edges, as this list does (the
+    # union only guards the answer against listing a carried unit twice or not at all).
     unit_ids = sorted(set(unit_ids) | carried.keys())
     units = store.get_nodes(unit_ids)
     holders = store.get_nodes(sorted({h for c in carriages for h in c.recipients}))
