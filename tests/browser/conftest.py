@@ -3,7 +3,8 @@ uvicorn serving a small demo on 127.0.0.1, and pages that record every request a
 console error, with the network cut off from anything but 127.0.0.1.
 
 Where there is no chromium (or no playwright) the browser tests skip, saying so; with
-``TRACEAPI_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
+``TRACEAPI_REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead. ``TRACEAPI_CHROMIUM``
+names another chromium binary (default: ``chromium`` on the PATH, else ``/usr/bin/chromium``).
 """
 
 from __future__ import annotations
