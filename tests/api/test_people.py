@@ -169,3 +169,40 @@ def test_signing_needs_the_password_and_never_an_api_key(client, people, keys, a
     assert after["status"] == "superseded"
     signs = [e for e in api_store.audit_entries(limit=1000) if e.action == "anomaly.sign"]
     assert len(signs) == 1 and signs[0].auth_method == "token"
+
+
+def test_an_idempotency_key_gives_one_effect_and_the_first_answer_again(
+    client, people, api_store
+) -> None:
+    alice = _token(client, "alice")
+    once = {**alice, "Idempotency-Key": "raise-leak-1"}
+    first = client.post("/api/v1/anomalies", json={"title": "Leak"}, headers=once)
+    again = client.post("/api/v1/anomalies", json={"title": "Leak"}, headers=once)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["etag"] == '"1"'
+    assert len(api_store.list_records(kind="anomaly")) == 1
+    other = client.post("/api/v1/anomalies", json={"title": "Other"}, headers=once)
+    assert other.status_code == 422
+    assert other.json()["error"]["details"]["field"] == "Idempotency-Key"
+    record_id = first.json()["id"]
+    path = f"/api/v1/anomalies/{record_id}/transitions"
+    move = {**alice, "If-Match": '"1"', "Idempotency-Key": "investigate-1"}
+    moved = client.post(path, json={"action": "investigate"}, headers=move)
+    replayed = client.post(path, json={"action": "investigate"}, headers=move)
+    assert moved.status_code == replayed.status_code == 200
+    assert replayed.json()["version"] == 2
+    refused = {**alice, "If-Match": '"9"', "Idempotency-Key": "stale-1"}
+    stale = client.post(path, json={"action": "void", "reason": "x"}, headers=refused)
+    assert stale.status_code in (403, 412)
+    assert client.post(path, json={"action": "void", "reason": "x"}, headers=refused).json() == (
+        stale.json()
+    )
+    entries = [e.action for e in api_store.audit_entries(limit=1000)]
+    assert entries.count("anomaly.create") == 1 and entries.count("anomaly.investigate") == 1
+    quinn = _token(client, "quinn")  # keys are per caller: quinn's own key runs anew
+    theirs = client.post(
+        "/api/v1/anomalies",
+        json={"title": "Leak"},
+        headers={**quinn, "Idempotency-Key": "raise-leak-1"},
+    )
+    assert theirs.status_code == 201 and theirs.json()["id"] != record_id

@@ -222,3 +222,15 @@ def test_audit_verify_reads_well_formed_entries_without_models(store: GraphStore
     assert len(stored) == 3
     for record in stored:
         assert stored_entry_hash(record) == record["hash"]
+
+
+def test_idempotent_answers_are_kept_and_replaced(store: GraphStore) -> None:
+    from traceapi.domain.idempotency import IdempotentAnswer
+
+    pending = IdempotentAnswer(key_hash="k" * 64, fingerprint="f", state="pending", created_at=NOW)
+    store.run_in_tx(lambda tx: tx.put_idempotent(pending))
+    assert store.run_in_tx(lambda tx: tx.get_idempotent("k" * 64)) == pending
+    done = pending.model_copy(update={"state": "done", "status": 201, "body": "{}", "etag": '"1"'})
+    store.run_in_tx(lambda tx: tx.put_idempotent(done))
+    assert store.run_in_tx(lambda tx: tx.get_idempotent("k" * 64)) == done
+    assert store.run_in_tx(lambda tx: tx.get_idempotent("nope")) is None

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from traceapi.domain.audit import AuditEntry
+from traceapi.domain.idempotency import IdempotentAnswer
 from traceapi.domain.model import _KNOWN_PROPS, Alias, Edge, EdgeType, Node, NodeKind
 from traceapi.domain.records import RecordLinkType, Signature, StoredRecord
 from traceapi.domain.security import ApiKey, Session, User
@@ -98,6 +99,7 @@ def _schema() -> dict[str, list[str]]:
         "Signature": set(Signature.model_fields),
         "User": set(User.model_fields),
         "Session": set(Session.model_fields),
+        "IdempotentAnswer": set(IdempotentAnswer.model_fields),
         **_BOOKKEEPING,
     }
     # The linter reads `row.source` of an UNWIND'd parameter as a property read too: so the keys

@@ -20,7 +20,8 @@ from traceapi.api.deps import CallerDep, StoreDep, request_context
 from traceapi.api.schemas import error_responses
 from traceapi.domain.records import RECORD_TYPES, RecordLink, Signature, StoredRecord
 from traceapi.errors import Conflict, InvalidInput, PreconditionFailed
-from traceapi.services import records
+from traceapi.services import idempotency, records
+from traceapi.services.policy import Principal
 from traceapi.services.records import SignatureCheck, SignatureRequest
 from traceapi.store.base import GraphStore
 
@@ -89,6 +90,44 @@ class SignRequest(BaseModel):
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Sent again with the same request, answers the first answer again",
+    ),
+]
+
+
+def _once(
+    request: Request,
+    store: GraphStore,
+    caller: Principal,
+    key: str | None,
+    body: BaseModel,
+    run: Callable[[], Response],
+) -> Response:
+    """``run()``, at most once per ``Idempotency-Key`` of this caller (replayed after)."""
+    content = body.model_dump(mode="json")
+    if isinstance(content.get("signature"), dict):
+        content["signature"].pop("password", None)  # never part of anything stored
+    fingerprint = " ".join(
+        (request.method, request.url.path, request.headers.get("if-match", ""), str(content))
+    )
+
+    def answered() -> idempotency.Answer:
+        response = run()
+        return idempotency.Answer(
+            response.status_code, bytes(response.body).decode("utf-8"), response.headers.get("etag")
+        )
+
+    answer = idempotency.once(
+        store, caller_id=caller.id, key=key, request=fingerprint, run=answered
+    )
+    headers = {"ETag": answer.etag} if answer.etag else {}
+    return Response(
+        answer.body, status_code=answer.status, media_type="application/json", headers=headers
+    )
 
 
 def _expected(if_match: str | None) -> int:
@@ -150,15 +189,22 @@ _CHANGE_ERRORS = error_responses(
     responses=error_responses(401, 403, 404, 422, s404="A lot named in lots does not exist"),
 )
 def create_anomaly(
-    body: AnomalyCreateRequest, request: Request, store: StoreDep, caller: CallerDep
+    body: AnomalyCreateRequest,
+    request: Request,
+    store: StoreDep,
+    caller: CallerDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    made = records.create_record(
-        store,
-        request_context(request, caller),
-        kind="anomaly",
-        data=body.model_dump(exclude_none=True),
-    )
-    return _answer(store, made, status=201)
+    def run() -> Response:
+        made = records.create_record(
+            store,
+            request_context(request, caller),
+            kind="anomaly",
+            data=body.model_dump(exclude_none=True),
+        )
+        return _answer(store, made, status=201)
+
+    return _once(request, store, caller, idempotency_key, body, run)
 
 
 @router.get(
@@ -221,20 +267,25 @@ def transition_anomaly(
     store: StoreDep,
     caller: CallerDep,
     if_match: IfMatch = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     expected = _expected(if_match)
-    moved = _conditional(
-        lambda: records.transition_record(
-            store,
-            request_context(request, caller),
-            record_id=record_id,
-            expected_version=expected,
-            action=body.action,
-            reason=body.reason,
-            signature=body.signature,
+
+    def run() -> Response:
+        moved = _conditional(
+            lambda: records.transition_record(
+                store,
+                request_context(request, caller),
+                record_id=record_id,
+                expected_version=expected,
+                action=body.action,
+                reason=body.reason,
+                signature=body.signature,
+            )
         )
-    )
-    return _answer(store, moved)
+        return _answer(store, moved)
+
+    return _once(request, store, caller, idempotency_key, body, run)
 
 
 @router.post(
@@ -251,18 +302,24 @@ def sign(
     store: StoreDep,
     caller: CallerDep,
     if_match: IfMatch = None,
-) -> Signature:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     expected = _expected(if_match)
-    return _conditional(
-        lambda: records.sign_record(
-            store,
-            request_context(request, caller),
-            record_id=record_id,
-            expected_version=expected,
-            signature=body.signature,
-            reason=body.reason,
+
+    def run() -> Response:
+        signed = _conditional(
+            lambda: records.sign_record(
+                store,
+                request_context(request, caller),
+                record_id=record_id,
+                expected_version=expected,
+                signature=body.signature,
+                reason=body.reason,
+            )
         )
-    )
+        return Response(signed.model_dump_json(), status_code=201, media_type="application/json")
+
+    return _once(request, store, caller, idempotency_key, body, run)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 from traceapi.domain.audit import AuditDraft, AuditEntry, AuditRecord
+from traceapi.domain.idempotency import IdempotentAnswer
 from traceapi.domain.model import Batch, BatchResult, Edge, EdgeType, Node, NodeKind
 from traceapi.domain.records import RecordLink, RecordLinkType, Signature, StoredRecord
 from traceapi.domain.security import ApiKey, Session, User
@@ -106,6 +107,14 @@ class StoreTx(Protocol):
         ...
 
     def put_session(self, session: Session) -> None: ...
+
+    def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
+        """The request and answer stored for an Idempotency-Key, read under the write lock."""
+        ...
+
+    def put_idempotent(self, answer: IdempotentAnswer) -> None:
+        """Creates or replaces the stored request and answer of an Idempotency-Key."""
+        ...
 
     def audit_head(self) -> tuple[int, str]:
         """(seq, hash) of the last audit entry, (0, GENESIS_HASH) for an empty trail."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from traceapi.domain.audit import AuditEntry
+from traceapi.domain.idempotency import IdempotentAnswer
 from traceapi.domain.records import (
     RecordLink,
     RecordLinkType,
@@ -71,6 +72,10 @@ def user_row(user: User) -> dict[str, Any]:
 
 def session_row(session: Session) -> dict[str, Any]:
     return session.model_dump(mode="json")
+
+
+def idempotent_row(answer: IdempotentAnswer) -> dict[str, Any]:
+    return _without_nones(answer.model_dump(mode="json"))
 
 
 def audit_record(entry: AuditEntry) -> dict[str, Any]:
@@ -197,6 +202,18 @@ class Neo4jTx:
 
     def put_session(self, session: Session) -> None:
         rows_of(self._tx, load_query("put_session"), session=session_row(session))
+
+    def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
+        rows = rows_of(self._tx, load_query("get_idempotent_answer"), key_hash=key_hash)
+        return IdempotentAnswer.model_validate(rows[0]["answer"]) if rows else None
+
+    def put_idempotent(self, answer: IdempotentAnswer) -> None:
+        rows_of(
+            self._tx,
+            load_query("put_idempotent_answer"),
+            key_hash=answer.key_hash,
+            answer=idempotent_row(answer),
+        )
 
     def audit_head(self) -> tuple[int, str]:
         return self._head

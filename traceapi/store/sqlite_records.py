@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from traceapi.domain.audit import GENESIS_HASH, AuditEntry
+from traceapi.domain.idempotency import IdempotentAnswer
 from traceapi.domain.records import (
     RecordLink,
     RecordLinkType,
@@ -253,6 +254,38 @@ def get_session(conn: sqlite3.Connection, token_hash: str) -> Session | None:
     )
 
 
+# -- idempotent answers ---------------------------------------------------------------------
+_IDEMPOTENCY_COLUMNS = "key_hash, fingerprint, state, status, body, etag, created_at"
+
+
+def get_idempotent(conn: sqlite3.Connection, key_hash: str) -> IdempotentAnswer | None:
+    row = conn.execute(
+        f"SELECT {_IDEMPOTENCY_COLUMNS} FROM idempotency WHERE key_hash = ?", (key_hash,)
+    ).fetchone()
+    if row is None:
+        return None
+    names = [name.strip() for name in _IDEMPOTENCY_COLUMNS.split(",")]
+    return IdempotentAnswer.model_validate(dict(zip(names, row, strict=True)))
+
+
+def put_idempotent(conn: sqlite3.Connection, answer: IdempotentAnswer) -> None:
+    conn.execute(
+        f"INSERT INTO idempotency ({_IDEMPOTENCY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (key_hash) DO UPDATE SET fingerprint = excluded.fingerprint, "
+        "state = excluded.state, status = excluded.status, body = excluded.body, "
+        "etag = excluded.etag",
+        (
+            answer.key_hash,
+            answer.fingerprint,
+            answer.state,
+            answer.status,
+            answer.body,
+            answer.etag,
+            answer.created_at.isoformat(),
+        ),
+    )
+
+
 # -- the audit trail ------------------------------------------------------------------------
 def audit_head(conn: sqlite3.Connection) -> tuple[int, str]:
     last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -316,6 +349,12 @@ class SqliteTx:
 
     def put_session(self, session: Session) -> None:
         put_session(self._conn, session)
+
+    def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
+        return get_idempotent(self._conn, key_hash)
+
+    def put_idempotent(self, answer: IdempotentAnswer) -> None:
+        put_idempotent(self._conn, answer)
 
     def audit_head(self) -> tuple[int, str]:
         return audit_head(self._conn)

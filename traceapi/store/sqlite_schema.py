@@ -7,7 +7,7 @@ from pathlib import Path
 
 from traceapi.errors import StoreUnavailable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Kept in ``PRAGMA user_version``; bump it and add a step to ``_MIGRATIONS`` to change tables."""
 
 BUSY_TIMEOUT_S = 30.0
@@ -225,7 +225,20 @@ CREATE TRIGGER signatures_kept_delete BEFORE DELETE ON signatures
 BEGIN SELECT RAISE(ABORT, 'signatures are never deleted'); END;
 """
 
-_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
+_V5 = """
+-- The first answer to each Idempotency-Key (per caller), so a retried POST has one effect.
+CREATE TABLE idempotency (
+    key_hash    TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    state       TEXT NOT NULL,              -- pending, done, failed
+    status      INTEGER,
+    body        TEXT,
+    etag        TEXT,
+    created_at  TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+_MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4, 5: _V5}
 """Script that brings a file from version ``n - 1`` to ``n``."""
 
 
