@@ -173,14 +173,16 @@ def extract_upstream(
         if step_id not in factors and not machines.isdisjoint(step_equipment.get(step_id, ())):
             factors[step_id] = new(step_id)
     tracked = {n for n, fs in expands.items() if any(f in factors for f in fs)}
-    for lot in good:
+    reaching: dict[str, list[str]] = defaultdict(list)
+    for lot in good:  # one append per (lot, node); the sets below fill at C speed
         for node_id in tracked.intersection(reaches[lot].ids):
-            if node_id == lot:
-                continue
-            for factor_id in expands[node_id]:
-                factor = factors.get(factor_id)
-                if factor is not None:
-                    factor.good.add(lot)
+            if node_id != lot:
+                reaching[node_id].append(lot)
+    for node_id, good_lots in reaching.items():
+        for factor_id in expands[node_id]:
+            factor = factors.get(factor_id)
+            if factor is not None:
+                factor.good.update(good_lots)
     return Upstream(
         factors, reaches, nodes, dict(step_equipment), dict(material_of), found=len(kinds)
     )
@@ -212,6 +214,9 @@ def add_window_factors(upstream: Upstream, *, n_bad: int, n_good: int) -> None:
         for machine in machines:
             if machine in factors and factors[machine].kind is FactorKind.EQUIPMENT:
                 by_machine[machine][times[0]].append(step_id)
+    scans: list[tuple[str, list[datetime], dict[datetime, list[str]]]] = []
+    spans: list[tuple[int, int, int]] = []
+    counts: list[tuple[int, int]] = []
     for machine, starts in sorted(by_machine.items()):
         order = sorted(starts)
         bad_at = [{lot for s in starts[moment] for lot in factors[s].lots} for moment in order]
@@ -219,8 +224,8 @@ def add_window_factors(upstream: Upstream, *, n_bad: int, n_good: int) -> None:
         hits = [i for i, lots in enumerate(bad_at) if lots]
         if len(order) < 3 or len(hits) < 2 or len(hits) > MAX_SCANNED_HITS:
             continue
-        spans: list[tuple[int, int]] = []
-        counts: list[tuple[int, int]] = []
+        scan = len(scans)
+        scans.append((machine, order, starts))
         for x, first in enumerate(hits):
             bad_in: set[str] = set()
             good_in: set[str] = set()
@@ -231,14 +236,16 @@ def add_window_factors(upstream: Upstream, *, n_bad: int, n_good: int) -> None:
                     good_in |= good_at[position]
                     position += 1
                 if not (first == 0 and last == len(order) - 1):
-                    spans.append((first, last))
+                    spans.append((scan, first, last))
                     counts.append((len(bad_in), len(good_in)))
-        if not spans:
-            continue
-        p_values = fisher_greater(counts, n_bad=n_bad, n_good=n_good)
-        _, _, first, last = min(
-            (p, last - first, first, last) for p, (first, last) in zip(p_values, spans, strict=True)
-        )
+    best: dict[int, tuple[float, int, int, int]] = {}
+    p_values = fisher_greater(counts, n_bad=n_bad, n_good=n_good)
+    for p, (scan, first, last) in zip(p_values, spans, strict=True):
+        key = (p, last - first, first, last)
+        if scan not in best or key < best[scan]:
+            best[scan] = key
+    for scan, (_, _, first, last) in sorted(best.items()):
+        machine, order, starts = scans[scan]
         step_ids = [s for moment in order[first : last + 1] for s in starts[moment]]
         ends = [
             times[1]
