@@ -234,3 +234,25 @@ def test_idempotent_answers_are_kept_and_replaced(store: GraphStore) -> None:
     store.run_in_tx(lambda tx: tx.put_idempotent(done))
     assert store.run_in_tx(lambda tx: tx.get_idempotent("k" * 64)) == done
     assert store.run_in_tx(lambda tx: tx.get_idempotent("nope")) is None
+
+
+def test_key_management_runs_as_units_of_work(store: GraphStore) -> None:
+    from traceapi.services.keys import create_key, revoke_key
+
+    key, secret = create_key(store, role=Role.QA, name="LIMS", actor="alice")
+    assert store.run_in_tx(lambda tx: tx.get_api_key_by_id(key.key_id)) == key
+    revoked = revoke_key(store, key_id=key.key_id, actor="bob")
+    assert revoked.revoked_at is not None
+    assert revoke_key(store, key_id=key.key_id, actor="bob") == revoked  # no second entry
+    with pytest.raises(NotFound):
+        revoke_key(store, key_id="nope")
+    clash = key.model_copy(update={"key_id": "other"})
+    with pytest.raises(Conflict):
+        store.run_in_tx(lambda tx: tx.put_api_key(clash))
+    entries = store.audit_entries()
+    assert [(e.action, e.actor) for e in entries] == [
+        ("key.create", "alice"),
+        ("key.revoke", "bob"),
+    ]
+    assert entries[1].changes == {"revoked_at": [None, revoked.revoked_at.isoformat()]}
+    assert secret not in str([e.model_dump() for e in entries])

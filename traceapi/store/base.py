@@ -108,6 +108,13 @@ class StoreTx(Protocol):
 
     def put_session(self, session: Session) -> None: ...
 
+    def get_api_key_by_id(self, key_id: str) -> ApiKey | None: ...
+
+    def put_api_key(self, key: ApiKey) -> None:
+        """Creates or replaces the key (by ``key_id``); ``Conflict`` when another key has its
+        hash."""
+        ...
+
     def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
         """The request and answer stored for an Idempotency-Key, read under the write lock."""
         ...

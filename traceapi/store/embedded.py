@@ -549,28 +549,7 @@ class EmbeddedStore(GraphStore):
     # -- API keys ------------------------------------------------------------------------
     def put_api_key(self, key: ApiKey, *, audit: AuditDraft | None = None) -> None:
         with self._writing(f"storing API key {key.key_id}") as conn:
-            holder = conn.execute(
-                "SELECT key_id FROM api_keys WHERE key_hash = ?", (key.key_hash,)
-            ).fetchone()
-            if holder is not None and holder[0] != key.key_id:
-                raise Conflict(
-                    f"another API key ({holder[0]}) has the same hash",
-                    details={"key_id": key.key_id},
-                )
-            conn.execute(
-                "INSERT INTO api_keys (key_id, name, role, key_hash, created_at, revoked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET "
-                "name = excluded.name, role = excluded.role, key_hash = excluded.key_hash, "
-                "created_at = excluded.created_at, revoked_at = excluded.revoked_at",
-                (
-                    key.key_id,
-                    key.name,
-                    Role(key.role).value,
-                    key.key_hash,
-                    key.created_at.isoformat(),
-                    None if key.revoked_at is None else key.revoked_at.isoformat(),
-                ),
-            )
+            sqlite_records.put_api_key(conn, key)
             if audit is not None:
                 _append_audit_in(conn, audit)
 

@@ -22,7 +22,7 @@ from traceapi.domain.records import (
     Signature,
     StoredRecord,
 )
-from traceapi.domain.security import Session, User
+from traceapi.domain.security import ApiKey, Session, User
 from traceapi.errors import Conflict, NotFound
 from traceapi.store.cypher import load_query
 from traceapi.store.sqlite_batch import damaged, json_default
@@ -72,6 +72,15 @@ def user_row(user: User) -> dict[str, Any]:
 
 def session_row(session: Session) -> dict[str, Any]:
     return session.model_dump(mode="json")
+
+
+def api_key_record(key: ApiKey) -> dict[str, Any]:
+    record = key.model_dump(mode="json")
+    return {name: value for name, value in record.items() if value is not None}
+
+
+def api_key_from(record: Mapping[str, Any]) -> ApiKey:
+    return ApiKey.model_validate(dict(record))
 
 
 def idempotent_row(answer: IdempotentAnswer) -> dict[str, Any]:
@@ -202,6 +211,13 @@ class Neo4jTx:
 
     def put_session(self, session: Session) -> None:
         rows_of(self._tx, load_query("put_session"), session=session_row(session))
+
+    def get_api_key_by_id(self, key_id: str) -> ApiKey | None:
+        rows = rows_of(self._tx, load_query("get_api_key_by_id"), key_id=key_id)
+        return api_key_from(rows[0]["api_key"]) if rows else None
+
+    def put_api_key(self, key: ApiKey) -> None:
+        rows_of(self._tx, load_query("put_api_key"), key_id=key.key_id, record=api_key_record(key))
 
     def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
         rows = rows_of(self._tx, load_query("get_idempotent_answer"), key_hash=key_hash)

@@ -79,6 +79,8 @@ from traceapi.store.neo4j_records import (
     signature_from,
     user_from,
 )
+from traceapi.store.neo4j_records import api_key_from as _api_key_from
+from traceapi.store.neo4j_records import api_key_record as _api_key_record
 from traceapi.store.sqlite_batch import damaged, dump_props, json_default, load_props
 
 T = TypeVar("T")
@@ -775,15 +777,6 @@ def _edge_from_row(row: Mapping[str, Any]) -> Edge:
         unit=row.get("unit"),
         props=load_props(row.get("props_json"), where=where),
     )
-
-
-def _api_key_record(key: ApiKey) -> dict[str, Any]:
-    record = key.model_dump(mode="json")
-    return {name: value for name, value in record.items() if value is not None}
-
-
-def _api_key_from(record: Mapping[str, Any]) -> ApiKey:
-    return ApiKey.model_validate(dict(record))
 
 
 # -- batch rules (shared meaning with the embedded store) ---------------------------------

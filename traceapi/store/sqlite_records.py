@@ -21,7 +21,7 @@ from traceapi.domain.records import (
     SignatureMeaning,
     StoredRecord,
 )
-from traceapi.domain.security import Role, Session, User
+from traceapi.domain.security import ApiKey, Role, Session, User
 from traceapi.errors import Conflict, NotFound
 from traceapi.store.sqlite_batch import damaged, json_default
 
@@ -254,6 +254,50 @@ def get_session(conn: sqlite3.Connection, token_hash: str) -> Session | None:
     )
 
 
+# -- API keys -------------------------------------------------------------------------------
+_KEY_COLUMNS = "key_id, name, role, key_hash, created_at, revoked_at"
+
+
+def get_api_key_by_id(conn: sqlite3.Connection, key_id: str) -> ApiKey | None:
+    row = conn.execute(
+        f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    key_id, name, role, key_hash, created_at, revoked_at = row
+    return ApiKey(
+        key_id=key_id,
+        name=name,
+        role=Role(role),
+        key_hash=key_hash,
+        created_at=datetime.fromisoformat(created_at),
+        revoked_at=None if revoked_at is None else datetime.fromisoformat(revoked_at),
+    )
+
+
+def put_api_key(conn: sqlite3.Connection, key: ApiKey) -> None:
+    holder = conn.execute(
+        "SELECT key_id FROM api_keys WHERE key_hash = ?", (key.key_hash,)
+    ).fetchone()
+    if holder is not None and holder[0] != key.key_id:
+        raise Conflict(
+            f"another API key ({holder[0]}) has the same hash", details={"key_id": key.key_id}
+        )
+    conn.execute(
+        f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) "
+        "DO UPDATE SET name = excluded.name, role = excluded.role, key_hash = excluded.key_hash, "
+        "created_at = excluded.created_at, revoked_at = excluded.revoked_at",
+        (
+            key.key_id,
+            key.name,
+            Role(key.role).value,
+            key.key_hash,
+            key.created_at.isoformat(),
+            None if key.revoked_at is None else key.revoked_at.isoformat(),
+        ),
+    )
+
+
 # -- idempotent answers ---------------------------------------------------------------------
 _IDEMPOTENCY_COLUMNS = "key_hash, fingerprint, state, status, body, etag, created_at"
 
@@ -349,6 +393,12 @@ class SqliteTx:
 
     def put_session(self, session: Session) -> None:
         put_session(self._conn, session)
+
+    def get_api_key_by_id(self, key_id: str) -> ApiKey | None:
+        return get_api_key_by_id(self._conn, key_id)
+
+    def put_api_key(self, key: ApiKey) -> None:
+        put_api_key(self._conn, key)
 
     def get_idempotent(self, key_hash: str) -> IdempotentAnswer | None:
         return get_idempotent(self._conn, key_hash)
