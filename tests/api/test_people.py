@@ -128,6 +128,11 @@ def test_records_carry_etags_and_stale_if_match_is_412(client, people, keys) -> 
     assert history.status_code == 200
     assert history.json()["state_then"]["version"] == 1
     assert "description" not in history.json()["state_then"]["data"]
+    assert history.json()["audit_agrees"] is True
+    now = client.get(f"/api/v1/records/{record_id}/history", headers=alice).json()
+    assert (
+        now["audit_agrees"] is True and now["rebuilt_from_audit"]["data"]["description"] == "drips"
+    )
 
 
 def test_signing_needs_the_password_and_never_an_api_key(client, people, keys, api_store) -> None:

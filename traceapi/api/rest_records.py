@@ -54,6 +54,10 @@ class HistoryReport(BaseModel):
     state_then: StoredRecord
     versions: list[StoredRecord]
     """Every version up to ``as_of`` (all of them without it), oldest first."""
+    rebuilt_from_audit: records.AuditRebuild | None
+    """The same state replayed from the audit entries alone."""
+    audit_agrees: bool
+    """Whether the replay gives the stored version's version, state and fields."""
 
 
 class AnomalyFields(BaseModel):
@@ -340,4 +344,17 @@ def history(
         raise InvalidInput("as_of needs a UTC offset (e.g. Z)", details={"field": "as_of"})
     then = records.record_as_of(store, record_id, as_of=as_of)
     versions = [v for v in store.record_versions(record_id) if v.version <= then.version]
-    return HistoryReport(record_id=record_id, as_of=as_of, state_then=then, versions=versions)
+    rebuilt = records.rebuild_from_audit(store, record_id, up_to_version=then.version)
+    agrees = rebuilt is not None and (rebuilt.version, rebuilt.state, rebuilt.data) == (
+        then.version,
+        then.state,
+        then.data,
+    )
+    return HistoryReport(
+        record_id=record_id,
+        as_of=as_of,
+        state_then=then,
+        versions=versions,
+        rebuilt_from_audit=rebuilt,
+        audit_agrees=agrees,
+    )

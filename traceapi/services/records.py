@@ -471,3 +471,44 @@ def record_as_of(store: GraphStore, record_id: str, *, as_of: datetime | None) -
             details={"ids": [record_id], "as_of": as_of.isoformat()},
         )
     return earlier[-1]
+
+
+class AuditRebuild(BaseModel):
+    """A record's state rebuilt from its audit entries alone (their ``{field: [old, new]}``)."""
+
+    version: int
+    state: str | None
+    data: dict[str, Any]
+    entries: int
+
+
+def rebuild_from_audit(
+    store: GraphStore, record_id: str, *, up_to_version: int | None = None, page_size: int = 5000
+) -> AuditRebuild | None:
+    """Replays every audit entry about ``record_id`` that made a version up to
+    ``up_to_version`` (the whole trail is read: for history and checks, not hot paths); None
+    when no entry names the record."""
+    version = 0
+    state: str | None = None
+    data: dict[str, Any] = {}
+    seen = 0
+    after = 0
+    while page := store.audit_entries(after_seq=after, limit=page_size):
+        after = page[-1].seq
+        for entry in page:
+            if entry.entity_id != record_id or entry.record_version is None:
+                continue
+            if up_to_version is not None and entry.record_version > up_to_version:
+                continue
+            seen += 1
+            version = max(version, entry.record_version)
+            for name, (_, new) in (entry.changes or {}).items():
+                if name == "state":
+                    state = new
+                elif new is None:
+                    data.pop(name, None)
+                else:
+                    data[name] = new
+    if seen == 0:
+        return None
+    return AuditRebuild(version=version, state=state, data=data, entries=seen)
