@@ -11,20 +11,39 @@ import re
 import pytest
 
 from tests.api.genealogy import FG_DIGITAL_LINK, FG_ELEMENT_STRING, FINISHED_LOT, RESIN_LOT
+from tests.records_helpers import OPERATOR, PASSWORD, cheap_hasher
 from traceapi.console.sessions import SESSION_COOKIE
+from traceapi.domain.security import Role
+from traceapi.services import users
 from traceapi.services.keys import list_keys, revoke_key
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def sign_in(client, secret):
+def sign_in(client, secret=None, **person):
     form = client.get("/console/sign-in")
     token = TOKEN.search(form.text).group(1)
+    fields = {"api_key": secret} if secret is not None else person
     return client.post(
         "/console/sign-in",
-        data={"csrf_token": token, "api_key": secret, "next": "/console"},
+        data={"csrf_token": token, "next": "/console", **fields},
         follow_redirects=False,
     )
+
+
+@pytest.fixture
+def alice(api_store, monkeypatch):
+    """A coordinator who signs in with her password."""
+    cheap_hasher(monkeypatch)
+    users.create_user(
+        api_store,
+        OPERATOR,
+        username="alice",
+        printed_name="Alice Coordinator",
+        roles=[Role.COORDINATOR],
+        password=PASSWORD,
+    )
+    return "alice"
 
 
 @pytest.fixture
@@ -67,6 +86,36 @@ def test_over_tls_the_session_cookie_is_secure(api_settings, api_store, keys):
         answer = sign_in(tls, keys["viewer"])
         cookies = answer.headers.get_list("set-cookie")
         assert any(c.startswith(SESSION_COOKIE) and "Secure" in c for c in cookies)
+
+
+def test_a_person_signs_in_with_username_and_password(client, alice, api_store):
+    answer = sign_in(client, username=alice, password=PASSWORD)
+    assert answer.status_code == 303, answer.text
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
+    assert PASSWORD not in cookie and "trs_" not in cookie and "HttpOnly" in cookie
+    header = client.get("/console").text
+    assert "Alice Coordinator" in header and "coordinator" in header
+    assert any(e.action == "user.login" for e in api_store.audit_entries(limit=10_000))
+
+
+def test_a_wrong_password_is_refused_audited_and_opens_nothing(client, alice, api_store):
+    answer = sign_in(client, username=alice, password="not her password")
+    assert answer.status_code == 401 and "wrong username or password" in answer.text
+    assert SESSION_COOKIE not in "".join(answer.headers.get_list("set-cookie"))
+    assert client.get("/console", follow_redirects=False).status_code == 303
+    failed = [
+        e for e in api_store.audit_entries(limit=10_000) if e.action == "security.login_failed"
+    ]
+    assert failed
+
+
+def test_a_disabled_account_ends_its_console_session(client, alice, api_store):
+    assert sign_in(client, username=alice, password=PASSWORD).status_code == 303
+    assert client.get("/console", follow_redirects=False).status_code == 200
+    users.disable_user(api_store, OPERATOR, username=alice)
+    client.app.state.key_cache.clear()  # the 5-second cache of valid tokens, as for keys
+    answer = client.get("/console", follow_redirects=False)
+    assert answer.status_code == 303 and "/console/sign-in" in answer.headers["location"]
 
 
 def test_a_wrong_key_is_refused_with_the_reason(client, keys):

@@ -38,6 +38,8 @@ CHROMIUM_ARGS = [
 TRACEAPI = Path(sys.executable).parent / "traceapi"
 DEMO_LOTS = "200"
 LOOPBACK = "127.0.0.1"
+PERSON, PERSON_NAME = "cora", "Cora Coordinator"
+PERSON_PASSWORD = "recall-coordinator-2024"
 
 
 def _unavailable(reason: str) -> None:
@@ -84,6 +86,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     answer = json.loads(done.stdout)
+    person = subprocess.run(
+        [str(TRACEAPI), "users", "create", "--username", PERSON, "--name", PERSON_NAME,
+         "--role", "coordinator", "--password-stdin"],
+        input=PERSON_PASSWORD + "\n",
+        env={**env, "TRACEAPI_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert person.returncode == 0, person.stderr[-3000:]
     return Demo(data_dir=data_dir, keys=answer["keys"], stories=answer["stories"])
 
 
@@ -146,9 +159,9 @@ def recorded(browser: Any) -> Iterator[tuple[Any, Recorder]]:
 
 
 def sign_in(page: Any, base: str, key: str) -> None:
-    """Through the sign-in form, as a person would."""
+    """Through the sign-in form's API key part."""
     page.goto(f"{base}/console")
     page.wait_for_url("**/console/sign-in**")
     page.fill("#api_key", key)
-    page.click("button[type=submit]")
+    page.click("#key-sign-in button[type=submit]")
     page.wait_for_url(f"{base}/console")

@@ -1,7 +1,8 @@
 """The console and the explorers in a real browser (Debian's chromium) against a real uvicorn
-on a small demo: a coordinator signs in, searches the contaminated resin by its supplier lot
-number, opens its file, draws its genealogy and clicks through, runs its impact and downloads
-the consignee CSV and XLSX; every page loads with no request to another host and no console error.
+on a small demo: a coordinator signs in with her password, searches the contaminated resin by
+its supplier lot number, opens its file, draws its genealogy and clicks through, runs its
+impact and downloads the consignee CSV and XLSX; every page loads with no request to another
+host and no console error.
 
 Screenshots go to ``TRACEAPI_SCREENSHOTS`` when set (``docs/img`` for the docs), else to a
 temporary folder.
@@ -19,7 +20,7 @@ from urllib.parse import quote
 import pytest
 from openpyxl import load_workbook
 
-from tests.browser.conftest import Demo, Recorder, sign_in
+from tests.browser.conftest import PERSON, PERSON_NAME, PERSON_PASSWORD, Demo, Recorder, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +60,11 @@ def test_a_coordinator_walks_a_recall_through_the_console(
     page.goto(f"{server}/console")
     page.wait_for_url("**/console/sign-in**")
     page.screenshot(path=str(shots / "console-sign-in.png"))
-    sign_in(page, server, demo.keys["coordinator"])
-    assert "coordinator" in page.inner_text("header")
+    page.fill("#username", PERSON)  # a person, with the write side's password login
+    page.fill("#password", PERSON_PASSWORD)
+    page.click("#person-sign-in button[type=submit]")
+    page.wait_for_url(f"{server}/console")
+    assert PERSON_NAME in page.inner_text("header") and "coordinator" in page.inner_text("header")
 
     page.fill("#q", supplier_lot)  # the number on the supplier's certificate
     page.click(".search button[type=submit]")

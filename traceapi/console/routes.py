@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -12,7 +13,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from traceapi.api.auth import KeyCache, client_address
+from traceapi.api.auth import KeyCache, check_action, client_address
 from traceapi.console.assets import templates
 from traceapi.console.sessions import (
     SESSION_COOKIE,
@@ -32,9 +33,11 @@ from traceapi.console.views import (
     properties,
 )
 from traceapi.console.workbook import consignee_workbook
-from traceapi.errors import InvalidInput, LimitExceeded, TraceapiError
+from traceapi.errors import InvalidInput, LimitExceeded, TraceapiError, Unauthorized
+from traceapi.services import users
 from traceapi.services.impact import consignee_csv, recall_consignees, recall_impact
 from traceapi.services.lookup import resolve_node
+from traceapi.services.policy import AuthMethod, Principal, RequestContext
 from traceapi.settings import Settings
 from traceapi.store.base import GraphStore
 
@@ -66,19 +69,33 @@ def _sessions(request: Request) -> SessionStore:
 
 
 async def signed_in(request: Request) -> ConsoleSession:
-    """The request's session, its key checked again in the store (a revoked key signs out)."""
+    """The request's session, its credential checked again (a revoked key, a disabled account
+    or an expired token signs out) and the policy asked whether it may read (else 403)."""
     sessions = _sessions(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     session = sessions.get(session_id)
     if session is None:
         raise SignInRequired
-    store = _store(request)
-    key = await anyio.to_thread.run_sync(lambda: store.get_api_key(session.key_hash))
-    if key is None or not key.active:
+    principal = await in_thread(lambda: _principal_of(request, session))
+    if principal is None:
         sessions.end(session_id)
         raise SignInRequired
-    request.state.api_key_id = key.key_id
+    check_action(principal, "lots.read")
+    request.state.api_key_id = principal.id
     return session
+
+
+def _principal_of(request: Request, session: ConsoleSession) -> Principal | None:
+    """Who the session stands for now, or None when its credential no longer works."""
+    store = _store(request)
+    if session.method == "api_key":
+        key = store.get_api_key(session.key_hash or "")
+        return Principal.of_key(key) if key is not None and key.active else None
+    cache: KeyCache = request.app.state.key_cache
+    try:
+        return cache.principal(store, session.token, address=client_address(request.scope))
+    except Unauthorized:
+        return None
 
 
 SignedIn = Annotated[ConsoleSession, Depends(signed_in)]
@@ -159,16 +176,19 @@ def root() -> RedirectResponse:
     return RedirectResponse(CONSOLE, status_code=307)
 
 
-@router.get(SIGN_IN)
-def sign_in_form(request: Request, next: str | None = None) -> Response:
+def _sign_in_page(
+    request: Request, *, next_path: str, error: str | None = None, status_code: int = 200
+) -> Response:
+    """The sign-in form with a fresh CSRF token, double-submitted in a cookie of its own."""
     token = secrets.token_urlsafe(32)
     response = render(
         request,
         "sign_in.html",
         session=None,
+        status_code=status_code,
         sign_in_token=token,
-        next=_next_path(next),
-        error=None,
+        next=next_path,
+        error=error,
     )
     response.set_cookie(
         SIGN_IN_COOKIE,
@@ -182,42 +202,33 @@ def sign_in_form(request: Request, next: str | None = None) -> Response:
     return response
 
 
+@router.get(SIGN_IN)
+def sign_in_form(request: Request, next: str | None = None) -> Response:
+    return _sign_in_page(request, next_path=_next_path(next))
+
+
 @router.post(SIGN_IN)
 async def sign_in(request: Request) -> Response:
-    """Checks the pasted key as every API call does (cache, failure throttle, audit of a
-    refused key) and starts a session; the key itself is never kept."""
+    """A person's username and password, or an API key, checked as the API checks them
+    (failures throttled and audited); then a session starts, and no secret reaches the
+    browser."""
     form = await form_of(request)
     expected = request.cookies.get(SIGN_IN_COOKIE)
     next_path = _next_path(form.get("next"))
     token_ok = bool(expected) and tokens_match(form.get("csrf_token"), expected or "")
     if not same_origin(request) or not token_ok:
-        return render(
+        return _sign_in_page(
             request,
-            "sign_in.html",
-            session=None,
+            next_path=next_path,
             status_code=403,
-            sign_in_token=expected or "",
-            next=next_path,
-            error="The form has expired; it was reloaded. Paste the key again.",
+            error="The form had expired and was reloaded: sign in again.",
         )
-    cache: KeyCache = request.app.state.key_cache
-    store = _store(request)
-    address = client_address(request.scope)
-    secret = form.get("api_key", "").strip()
     try:
-        key = await in_thread(lambda: cache.authenticate(store, secret, address=address))
+        session_id = await _open_session(request, form)
     except TraceapiError as exc:
-        return render(
-            request,
-            "sign_in.html",
-            session=None,
-            status_code=exc.http_status,
-            sign_in_token=expected,
-            next=next_path,
-            error=exc.message,
+        return _sign_in_page(
+            request, next_path=next_path, status_code=exc.http_status, error=exc.message
         )
-    _sessions(request).end(request.cookies.get(SESSION_COOKIE))
-    session_id, _session = _sessions(request).start(key)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -229,6 +240,44 @@ async def sign_in(request: Request) -> Response:
     )
     response.delete_cookie(SIGN_IN_COOKIE, path=SIGN_IN)
     return response
+
+
+async def _open_session(request: Request, form: dict[str, str]) -> str:
+    """A person's username and password (the write side's login, its failures counted and
+    audited), else an API key (checked as every API call checks it); the old session, if
+    any, ends. Returns the new session's id."""
+    store = _store(request)
+    address = client_address(request.scope)
+    sessions = _sessions(request)
+    username = form.get("username", "").strip()
+    if username:
+        ctx = RequestContext(
+            Principal(
+                id="anonymous",
+                name="anonymous",
+                roles=frozenset(),
+                auth_method=AuthMethod.PASSWORD,
+            ),
+            request_id=getattr(request.state, "request_id", None),
+            client_address=address,
+        )
+        password = form.get("password", "")
+        token, login = await in_thread(
+            lambda: users.login(store, ctx, username=username, password=password)
+        )
+        cache: KeyCache = request.app.state.key_cache
+        person = await in_thread(lambda: cache.principal(store, token, address=address))
+        seconds = (login.expires_at - datetime.now(UTC)).total_seconds()
+        roles = tuple(sorted(role.value for role in person.roles))
+        sessions.end(request.cookies.get(SESSION_COOKIE))
+        return sessions.start_for_person(
+            who=person.name, roles=roles, token=token, seconds=seconds
+        )[0]
+    keys: KeyCache = request.app.state.key_cache
+    secret = form.get("api_key", "").strip()
+    key = await in_thread(lambda: keys.authenticate(store, secret, address=address))
+    sessions.end(request.cookies.get(SESSION_COOKIE))
+    return sessions.start_for_key(key)[0]
 
 
 @router.post(f"{CONSOLE}/sign-out")

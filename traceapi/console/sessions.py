@@ -1,10 +1,12 @@
 """Console sign-in sessions: an opaque random id in the cookie, the rest kept by the server.
 
-The cookie holds only a random 256-bit session id (never the API key); the server keeps, under
-the id's SHA-256, the hash of the key that signed in, the per-session CSRF token and the expiry.
-Every request checks the key again in the store, so a revoked key ends its sessions at once.
-Sessions live in memory: a restart signs everyone out. People's own sign-in (users with
-passwords, from the write side) replaces the API key as the way in; the session stays as it is.
+A person signs in with username and password (the write side's login: a 30-minute token), a
+system or a person without an account with an API key. The cookie holds only a random 256-bit
+session id (never a key, password or token); the server keeps, under the id's SHA-256, how the
+session was opened (the key's hash, or the person's login token), the per-session CSRF token
+and the expiry. Every request checks the credential again, so a revoked key, a disabled
+account or an expired token ends the session at once. Sessions live in memory: a restart signs
+everyone out.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from traceapi.domain.security import ApiKey
 
@@ -29,14 +31,18 @@ SESSION_SECONDS = 8 * 3600.0
 
 @dataclass(frozen=True, slots=True)
 class ConsoleSession:
-    """Who signed in (the key's id, name, role and hash), the CSRF token and the expiry."""
+    """Who signed in and how (an API key's hash, or a person's login token), the CSRF token
+    and the expiry."""
 
-    key_id: str
-    key_name: str
-    role: str
-    key_hash: str
+    who: str
+    roles: tuple[str, ...]
+    method: str
+    """``api_key`` or ``password``."""
     csrf_token: str
     expires_at: float
+    key_hash: str | None = None
+    token: str | None = field(default=None, repr=False)
+    """A person's login token (``trs_...``): kept here, in the server's memory, only."""
 
 
 def _digest(session_id: str) -> str:
@@ -64,16 +70,38 @@ class SessionStore:
         self._sessions: OrderedDict[str, ConsoleSession] = OrderedDict()
         self._lock = threading.Lock()
 
-    def start(self, key: ApiKey) -> tuple[str, ConsoleSession]:
-        """A new session for ``key``: the id for the cookie, and the session."""
+    def start_for_key(self, key: ApiKey) -> tuple[str, ConsoleSession]:
+        """A new session for an API key: the id for the cookie, and the session."""
+        return self._start(
+            who=key.name, roles=(key.role.value,), method="api_key", key_hash=key.key_hash
+        )
+
+    def start_for_person(
+        self, *, who: str, roles: tuple[str, ...], token: str, seconds: float
+    ) -> tuple[str, ConsoleSession]:
+        """A new session for a person signed in with a password, as long as its token."""
+        return self._start(who=who, roles=roles, method="password", token=token, seconds=seconds)
+
+    def _start(
+        self,
+        *,
+        who: str,
+        roles: tuple[str, ...],
+        method: str,
+        key_hash: str | None = None,
+        token: str | None = None,
+        seconds: float | None = None,
+    ) -> tuple[str, ConsoleSession]:
         session_id = secrets.token_urlsafe(32)
+        lifetime = self.lifetime_seconds if seconds is None else min(seconds, self.lifetime_seconds)
         session = ConsoleSession(
-            key_id=key.key_id,
-            key_name=key.name,
-            role=key.role.value,
-            key_hash=key.key_hash,
+            who=who,
+            roles=roles,
+            method=method,
             csrf_token=secrets.token_urlsafe(32),
-            expires_at=self._clock() + self.lifetime_seconds,
+            expires_at=self._clock() + lifetime,
+            key_hash=key_hash,
+            token=token,
         )
         with self._lock:
             self._sessions[_digest(session_id)] = session
