@@ -211,3 +211,32 @@ def test_an_idempotency_key_gives_one_effect_and_the_first_answer_again(
         headers={**quinn, "Idempotency-Key": "raise-leak-1"},
     )
     assert theirs.status_code == 201 and theirs.json()["id"] != record_id
+
+
+def test_signatures_appear_in_every_rendering_of_the_record(client, people) -> None:
+    alice, quinn = _token(client, "alice"), _token(client, "quinn")
+    record_id = client.post(
+        "/api/v1/anomalies", json={"title": "Leak <b>", "description": "x,y"}, headers=alice
+    ).json()["id"]
+    signed = client.post(
+        f"/api/v1/records/{record_id}/signatures",
+        json={"signature": {"meaning": "review", "password": PASSWORD}},
+        headers={**quinn, "If-Match": '"1"'},
+    ).json()
+    as_json = client.get(f"/api/v1/records/{record_id}", headers=alice).json()
+    [check] = as_json["signatures"]
+    assert check["signature"]["printed_name"] == "Quinn Person" and check["status"] == "valid"
+    as_csv = client.get(f"/api/v1/records/{record_id}", headers={**alice, "Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    [row] = [r for r in rows if r["section"] == "signature"]
+    assert (row["signed_by"], row["meaning"], row["status"]) == ("Quinn Person", "review", "valid")
+    assert row["signed_at_utc"] == signed["signed_at"].replace("Z", "+00:00")
+    assert {r["name"]: r["value"] for r in rows if r["section"] == "field"}["description"] == "x,y"
+    as_html = client.get(f"/api/v1/records/{record_id}", headers={**alice, "Accept": "text/html"})
+    assert as_html.headers["content-type"].startswith("text/html")
+    assert "Quinn Person" in as_html.text and "review" in as_html.text
+    assert "Leak &lt;b&gt;" in as_html.text and "<script" not in as_html.text

@@ -20,6 +20,7 @@ from traceapi.api.deps import CallerDep, StoreDep, request_context
 from traceapi.api.schemas import error_responses
 from traceapi.domain.records import RECORD_TYPES, RecordLink, Signature, StoredRecord
 from traceapi.errors import Conflict, InvalidInput, PreconditionFailed
+from traceapi.render.record import record_csv, record_html
 from traceapi.services import idempotency, records
 from traceapi.services.policy import Principal
 from traceapi.services.records import SignatureCheck, SignatureRequest
@@ -211,21 +212,43 @@ def create_anomaly(
     return _once(request, store, caller, idempotency_key, body, run)
 
 
+_RENDERINGS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+        }
+    }
+}
+
+
 @router.get(
     "/records/{record_id}",
     summary="A record's current version, links and signatures (ETag: its version)",
+    description="JSON by default; `Accept: text/csv` or `text/html` for a printable rendering "
+    "with the signatures' printed name, time, meaning and status.",
     response_model=RecordReport,
-    responses=error_responses(401, 403, 404, s404="No record has this id"),
+    responses={**_RENDERINGS, **error_responses(401, 403, 404, s404="No record has this id")},
 )
 @router.get(
     "/anomalies/{record_id}",
     summary="An anomaly's current version, links and signatures (ETag: its version)",
     response_model=RecordReport,
-    responses=error_responses(401, 403, 404, s404="No record has this id"),
+    responses={**_RENDERINGS, **error_responses(401, 403, 404, s404="No record has this id")},
 )
-def get_record(record_id: str, store: StoreDep, caller: CallerDep) -> Response:
+def get_record(record_id: str, request: Request, store: StoreDep, caller: CallerDep) -> Response:
     record = records.get_record(store, record_id)
     check_action(caller, f"{record.kind}.read")
+    accept = {
+        part.split(";")[0].strip().lower() for part in request.headers.get("accept", "").split(",")
+    }
+    etag = {"ETag": f'"{record.version}"'}
+    if "text/csv" in accept:
+        text = record_csv(record, records.check_signatures(store, record_id))
+        return Response(text, media_type="text/csv; charset=utf-8", headers=etag)
+    if "text/html" in accept:
+        text = record_html(record, records.check_signatures(store, record_id))
+        return Response(text, media_type="text/html; charset=utf-8", headers=etag)
     return _answer(store, record)
 
 
