@@ -136,3 +136,18 @@ def test_the_sterilizer_window_seeds_the_story_lots_and_the_next_load(demo) -> N
     last_load = sorted(story.finished_lots)[-size:]
     expected = [f"FG-{int(lot_id[3:]) + 2 * size:06d}" for lot_id in last_load]
     assert sorted(x["id"] for x in answer["carryOverLots"]) == expected
+
+
+def test_ranked_fields_asked_through_fragments_are_answered(demo) -> None:
+    client, headers, stories = demo
+    query = """
+    query ($lots: [ID!]!) { rootCauseNeighbourhood(lots: $lots) { ...Ranked } }
+    fragment Ranked on RootCauseResult {
+      ... on RootCauseResult { candidates { id } }
+      baseline { rule }
+    }"""
+    body = gql(client, query, headers, lots=stories.leak_test_run.failed_lots)
+    assert "errors" not in body, body
+    answer = body["data"]["rootCauseNeighbourhood"]
+    assert answer["baseline"] == {"rule": "period"}
+    assert "MLD-02" in {c["id"] for c in answer["candidates"]}

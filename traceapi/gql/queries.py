@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 
 import anyio
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from traceapi.api.answers import trace_size
 from traceapi.api.paging import check_page_size, page_lots
@@ -63,9 +64,8 @@ def _selected(info: Info) -> set[str]:
     pending = list(info.selected_fields)
     while pending:
         for selection in pending.pop().selections:
-            name = getattr(selection, "name", None)
-            if name is not None:
-                names.add(name)
+            if isinstance(selection, SelectedField):
+                names.add(selection.name)
             else:
                 pending.append(selection)  # a fragment: its selections count
     return names
