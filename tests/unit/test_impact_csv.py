@@ -10,7 +10,8 @@ from traceapi.services.impact import CONSIGNEE_COLUMNS, consignee_csv
 
 
 def _row(customer: str, tier: int, lot: str, **extra: object) -> ConsigneeRow:
-    return ConsigneeRow(customer_id=customer, tier=tier, lot_id=lot, quantity=2.5, **extra)
+    fields: dict[str, object] = {"quantity": 2.5, **extra}
+    return ConsigneeRow(customer_id=customer, tier=tier, lot_id=lot, **fields)
 
 
 def test_csv_sorts_rows_and_quotes_awkward_text() -> None:
@@ -39,3 +40,20 @@ def test_csv_sorts_rows_and_quotes_awkward_text() -> None:
 def test_csv_of_an_empty_recall_is_just_the_header() -> None:
     report = ImpactReport(seed_lots=[NodeView(id="R", kind="Lot")])
     assert consignee_csv(report) == ",".join(CONSIGNEE_COLUMNS) + "\n"
+
+
+def test_text_that_starts_like_a_formula_stays_text() -> None:
+    report = ImpactReport(
+        seed_lots=[NodeView(id="R", kind="Lot")],
+        consignees=[
+            _row('=HYPERLINK("http://x")', 1, "F1", customer_name="+1 Hospital", unit="@u"),
+            _row("C-2", 1, "-F2", customer_name="St. Mary's", quantity=-3.0),
+        ],
+    )
+    rows = list(csv.reader(io.StringIO(consignee_csv(report))))
+    named = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    by_lot = {r["lot_id"]: r for r in named}
+    assert by_lot["F1"]["customer_id"] == '\'=HYPERLINK("http://x")'
+    assert by_lot["F1"]["customer_name"] == "'+1 Hospital" and by_lot["F1"]["unit"] == "'@u"
+    assert by_lot["'-F2"]["customer_name"] == "St. Mary's"  # an apostrophe inside is left be
+    assert by_lot["'-F2"]["quantity"] == "-3"  # numbers are numbers, negative or not

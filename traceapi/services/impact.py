@@ -972,29 +972,41 @@ def _row_order(key: _RowKey) -> tuple[str, str, str]:
 _CSV_ORDER = attrgetter("tier", "customer_id", "lot_id")
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP's CSV injection list)."""
+
+
+def spreadsheet_text(value: str) -> str:
+    """Text as a spreadsheet shows it, never as a formula: a loaded name or id that starts
+    like one (``=HYPERLINK(...)``) gets a leading apostrophe, which Excel and LibreOffice hide."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def consignee_csv(report: ImpactReport | ConsigneeList) -> str:
-    """The consignee list as CSV: a header, then one row per customer and lot, by tier."""
+    """The consignee list as CSV: a header, then one row per customer and lot, by tier. Text
+    from loaded data goes through ``spreadsheet_text`` (recall teams open this in Excel)."""
     rows = report.consignees if isinstance(report, ImpactReport) else report.rows
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CONSIGNEE_COLUMNS)
+    text = spreadsheet_text
     with collector_paused():
         writer.writerows(
             [
-                row.customer_id,
-                row.customer_name or "",
-                row.address or "",
-                row.region or "",
-                row.customer_type or "",
+                text(row.customer_id),
+                text(row.customer_name or ""),
+                text(row.address or ""),
+                text(row.region or ""),
+                text(row.customer_type or ""),
                 row.tier,
                 row.route,
-                row.via or "",
-                row.lot_id,
+                text(row.via or ""),
+                text(row.lot_id),
                 f"{row.quantity:g}",
-                row.unit or "",
-                ";".join(row.shipment_ids),
-                ";".join(row.shipped_dates),
-                ";".join(row.serials),
+                text(row.unit or ""),
+                text(";".join(row.shipment_ids)),
+                text(";".join(row.shipped_dates)),
+                text(";".join(row.serials)),
             ]
             for row in sorted(rows, key=_CSV_ORDER)
         )
