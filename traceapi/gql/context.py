@@ -45,6 +45,17 @@ class GqlContext(BaseContext):
         self.loaders = Loaders(store)
         self._principal: Principal | None = None
 
+    async def authenticated(self) -> Principal:
+        """The caller, whatever they may do (the services ask the policy); Unauthorized."""
+        principal = self._principal or self.key_cache.cached_principal(self.credentials)
+        if principal is None:
+            secret, address = self.credentials, self.address
+            principal = await anyio.to_thread.run_sync(
+                lambda: self.key_cache.principal(self.store, secret, address=address)
+            )
+        self._principal = principal
+        return principal
+
     async def authorize(self, action: str = "lots.read") -> Principal:
         """The caller (an API key's system or a signed-in person) if the policy lets them do
         ``action``; Unauthorized or Forbidden."""

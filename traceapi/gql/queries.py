@@ -26,6 +26,7 @@ from traceapi.gql.connections import (
     encode_cursor,
     page_info,
 )
+from traceapi.gql.mutations import record_field
 from traceapi.gql.results import (
     AuditTrailEntry,
     EquipmentWindowResult,
@@ -94,6 +95,11 @@ def _check_seeds(info: Info, lots: list[strawberry.ID]) -> list[str]:
 
 @strawberry.type
 class Query:
+    record = strawberry.field(
+        resolver=record_field,
+        description="A record (anomaly, ...) by id: its current version and signatures.",
+    )
+
     @strawberry.field(
         description="A lot by any identifier: id, alias, EPC URN, GS1 element string or "
         "Digital Link URI (a serialised unit's identifier gives its lot)."

@@ -26,6 +26,7 @@ from traceapi.console.explorer_pages import graphiql_page
 from traceapi.gql.context import get_context
 from traceapi.gql.errors import ErrorCodes, log_unexpected
 from traceapi.gql.guard import DocumentChecks, QueryGuard, QueryRefused
+from traceapi.gql.mutations import Mutation
 from traceapi.gql.queries import Query
 from traceapi.gql.types import GRAPH_NODE_TYPES
 from traceapi.settings import Settings
@@ -115,7 +116,9 @@ def build_schema(settings: Settings | None = None) -> TraceapiSchema:
 def _schema(limits: Limits | None) -> TraceapiSchema:
     """One schema per set of limits: building one takes a while, and apps in tests are many."""
     extensions = [] if limits is None else limit_extensions(limits)
-    schema = TraceapiSchema(query=Query, types=list(GRAPH_NODE_TYPES), extensions=extensions)
+    schema = TraceapiSchema(
+        query=Query, mutation=Mutation, types=list(GRAPH_NODE_TYPES), extensions=extensions
+    )
     schema.deadline_seconds = None if limits is None else limits.deadline_seconds
     return schema
 
