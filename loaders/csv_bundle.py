@@ -23,7 +23,6 @@ from loaders.csv_rows import ErrorLog, Row, read_postings, read_rows
 from loaders.csv_values import number_converter
 from loaders.report import FileOutcome, LoadReport
 from loaders.unchecked import unchecked
-from traceapi.domain.audit import AuditDraft
 from traceapi.domain.gs1 import gln_aliases, lot_aliases, verify_check_digit
 from traceapi.domain.model import (
     Alias,
@@ -37,6 +36,7 @@ from traceapi.domain.model import (
 )
 from traceapi.errors import Conflict, InvalidInput, TraceapiError
 from traceapi.gc_pause import collector_paused
+from traceapi.services.ingest import ingest, loader_context
 from traceapi.store.base import GraphStore
 
 Progress = Callable[[str, int, int], None]
@@ -85,7 +85,19 @@ def load_csv_bundle(
             if progress is not None:
                 progress(f"writing {len(batch.nodes):,} nodes, {len(batch.edges):,} edges", 1, 1)
             try:
-                result = store.apply_batch(batch, audit=_audit(directory, batch, reader, actor))
+                result = ingest(
+                    store,
+                    batch,
+                    ctx=loader_context(actor),
+                    entity_kind="CsvBundle",
+                    entity_id=directory.name,
+                    new={
+                        "nodes": len(batch.nodes),
+                        "edges": len(batch.edges),
+                        "aliases": len(batch.aliases),
+                        "rows": reader.rows,
+                    },
+                )
             except (InvalidInput, Conflict) as err:
                 report.files.append(
                     FileOutcome(
@@ -128,21 +140,6 @@ def _rejected(directory: Path, reader: _BundleReader) -> FileOutcome:
         error=f"the bundle was not loaded: {summary}",
         details={"errors": [e.as_dict() for e in errors], "more_errors": more},
         warnings=reader.warnings,
-    )
-
-
-def _audit(directory: Path, batch: Batch, reader: _BundleReader, actor: str) -> AuditDraft:
-    return AuditDraft(
-        actor=actor,
-        action="load.batch",
-        entity_kind="CsvBundle",
-        entity_id=directory.name,
-        new={
-            "nodes": len(batch.nodes),
-            "edges": len(batch.edges),
-            "aliases": len(batch.aliases),
-            "rows": reader.rows,
-        },
     )
 
 

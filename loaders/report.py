@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from traceapi.domain.audit import AuditDraft
 from traceapi.domain.model import Batch, BatchResult
 from traceapi.errors import Conflict, InvalidInput
 from traceapi.gc_pause import collector_paused
+from traceapi.services.ingest import ingest, loader_context
 from traceapi.store.base import GraphStore
 
 
@@ -72,15 +72,13 @@ def _load_file(store: GraphStore, path: Path, parse: ParseFile, *, actor: str) -
     """One file parsed and applied as one batch, or rejected whole."""
     try:
         batch, warnings = parse(path)
-        result = store.apply_batch(
+        result = ingest(
+            store,
             batch,
-            audit=AuditDraft(
-                actor=actor,
-                action="load.batch",
-                entity_kind="File",
-                entity_id=path.name,
-                new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
-            ),
+            ctx=loader_context(actor),
+            entity_kind="File",
+            entity_id=path.name,
+            new={"nodes": len(batch.nodes), "edges": len(batch.edges)},
         )
         return FileOutcome(file=str(path), status="loaded", result=result, warnings=warnings)
     except (InvalidInput, Conflict) as err:

@@ -18,9 +18,9 @@ from typing import Any
 
 from traceapi.demo import catalog
 from traceapi.demo.stories import DemoStories, ReworkLoop
-from traceapi.domain.audit import AuditDraft
 from traceapi.domain.gs1 import gln_aliases, gtin_check_digit, lot_aliases
 from traceapi.domain.model import Alias, Batch, BatchResult, Edge, EdgeType, Node, NodeKind
+from traceapi.services.ingest import ingest, loader_context
 from traceapi.store.base import GraphStore
 
 BATCH_ITEMS = 20_000
@@ -220,14 +220,14 @@ class DemoGenerator:
         total = BatchResult()
         done = 0
         for number, batch in enumerate(self.batches(), start=1):
-            audit = AuditDraft(
-                actor="demo",
-                action="load.batch",
+            total = total + ingest(
+                store,
+                batch,
+                ctx=loader_context("demo"),
                 entity_kind="Dataset",
                 entity_id=batch.source,
                 new={"batch": number, "nodes": len(batch.nodes), "edges": len(batch.edges)},
             )
-            total = total + store.apply_batch(batch, audit=audit)
             done += sum(1 for node in batch.nodes if node.kind is NodeKind.LOT)
             if progress is not None:
                 progress(done, max(expected, done))

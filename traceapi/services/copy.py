@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from traceapi.domain.audit import AuditDraft
 from traceapi.domain.model import Batch, BatchResult, NodeKind
 from traceapi.errors import Conflict, LimitExceeded
+from traceapi.services.ingest import ingest, loader_context
 from traceapi.store.base import Direction, GraphStore, StoreStats
 
 T = TypeVar("T")
@@ -99,13 +100,27 @@ def copy_store(
     nodes_copied = edges_copied = 0
     tag = f"copy from {source.backend}"
     for nodes in _batched(source.iter_nodes(chunk_size=chunk_size), chunk_size):
-        written += target.apply_batch(Batch(nodes=nodes, source=tag))
+        written += ingest(
+            target,
+            Batch(nodes=nodes, source=tag),
+            ctx=loader_context(actor),
+            entity_kind=None,
+            entity_id=None,
+            audited=False,
+        )
         nodes_copied += len(nodes)
         done += len(nodes)
         if progress is not None:
             progress(done, total)
     for edges in _batched(source.iter_edges(chunk_size=chunk_size), chunk_size):
-        written += target.apply_batch(Batch(edges=edges, source=tag))
+        written += ingest(
+            target,
+            Batch(edges=edges, source=tag),
+            ctx=loader_context(actor),
+            entity_kind=None,
+            entity_id=None,
+            audited=False,
+        )
         edges_copied += len(edges)
         done += len(edges)
         if progress is not None:
