@@ -5,6 +5,7 @@ lots too); and `equipmentWindow` on story 2's sterilizer window."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from math import comb
 
 import pytest
 
@@ -24,7 +25,7 @@ query ($lots: [ID!]!, $baseline: [ID!]) {
     baseline { rule lots materials periodFrom periodTo }
     tested significant level
     candidates { rank id kind coverage baselineShare lift pValue adjustedPValue significant
-                 anomalousLots baselineLots equipment steps windowsPossible }
+                 anomalousLots baselineLots equipment steps windowsPossible explainedBy }
   }
 }"""
 
@@ -69,6 +70,16 @@ def test_mld02_ranks_above_ext01_for_the_leak_tests(demo) -> None:
     assert window["significant"] and window["baselineLots"] == []
     assert sorted(window["anomalousLots"]) == sorted(run.failed_lots)
     assert window["rank"] <= 2
+    # Nothing explains it (it has no baseline lot), and it explains every candidate whose a
+    # failed lots and c baseline lots make that count: among them the window has the a and
+    # none of the c, one-sided Fisher p = 1 / C(a + c, a), at most 0.05 from C(a + c, a) = 20.
+    assert window["explainedBy"] == []
+    for candidate in answer["candidates"]:
+        a, c = len(candidate["anomalousLots"]), len(candidate["baselineLots"])
+        if c and comb(a + c, a) >= 20:
+            assert window["id"] in candidate["explainedBy"], candidate["id"]
+        elif candidate["id"] != window["id"]:
+            assert window["id"] not in candidate["explainedBy"], candidate["id"]
     baseline = answer["baseline"]
     assert baseline["rule"] == "period" and baseline["materials"] == ["MAT-SET-NS"]
     assert not set(baseline["lots"]) & set(run.failed_lots)

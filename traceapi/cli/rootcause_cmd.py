@@ -25,6 +25,10 @@ def _p(value: float) -> str:
     return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}"
 
 
+def _explained(by: list[str]) -> str:
+    return "" if not by else by[0] if len(by) == 1 else f"{by[0]} (+{len(by) - 1})"
+
+
 def _show(report: RootCauseReport, *, rows: int) -> None:
     baseline = report.baseline
     assert baseline is not None
@@ -40,7 +44,8 @@ def _show(report: RootCauseReport, *, rows: int) -> None:
         highlight=False,
     )
     table = Table(title_justify="left")
-    for column in ("rank", "kind", "id", "anomalous", "baseline", "lift", "p", "adjusted", "sig"):
+    columns = ("rank", "kind", "id", "anomalous", "baseline", "lift", "p", "adjusted", "sig")
+    for column in (*columns, "explained by"):
         table.add_column(column, overflow="fold")
     n_bad, n_good = len(report.lots), len(baseline.lots)
     for c in report.candidates[:rows]:
@@ -54,6 +59,7 @@ def _show(report: RootCauseReport, *, rows: int) -> None:
             _p(c.p_value),
             _p(c.adjusted_p_value),
             "yes" if c.significant else "",
+            _explained(c.explained_by),
         )
     console.print(table)
     more = len(report.candidates) - rows + report.candidates_left_out

@@ -358,6 +358,10 @@ class RootCauseCandidate:
     window_to: str | None
     steps: list[strawberry.ID] = strawberry.field(description="A window's step records.")
     windows_possible: int | None
+    explained_by: list[strawberry.ID] = strawberry.field(
+        description="Listed candidates that have every anomalous lot this one has and, among "
+        "the lots with this one, still tell anomalous from baseline lots (descriptive)."
+    )
 
     @classmethod
     def of(cls, c: Candidate) -> RootCauseCandidate:
@@ -379,6 +383,7 @@ class RootCauseCandidate:
             window_to=c.window_to,
             steps=[strawberry.ID(i) for i in c.steps],
             windows_possible=c.windows_possible,
+            explained_by=[strawberry.ID(i) for i in c.explained_by],
         )
 
 

@@ -34,7 +34,11 @@ from traceapi.services.rootcause.factors import (
     add_window_factors,
     extract_upstream,
 )
-from traceapi.services.rootcause.statistics import adjust, fisher_greater
+from traceapi.services.rootcause.statistics import (
+    adjust,
+    fisher_greater,
+    fisher_greater_tables,
+)
 from traceapi.services.trace import node_cap
 from traceapi.store.base import GraphStore
 
@@ -92,6 +96,11 @@ class Candidate(BaseModel):
     """For a window: the step records on the machine in it."""
     windows_possible: int | None = None
     """For a window: how many windows its machine's record allows (the scan correction)."""
+    explained_by: list[str] = Field(default_factory=list)
+    """Listed candidates that have every anomalous lot this one has and that, among the lots
+    that have this one, still tell the anomalous from the baseline lots (one-sided Fisher at
+    ``level``): a bystander that shares the failures' time or route. Descriptive, not a test
+    of its own."""
 
 
 class SubgraphNode(BaseModel):
@@ -327,8 +336,30 @@ def _rank(
         candidates.append(_candidate(factor, rank, p, q, n_bad, n_good, level, anomalous))
     report.tested = len(tested) + unseen
     report.significant = sum(1 for row in scored if row[8] <= level)
+    _explain(candidates, level=level)
     report.candidates = candidates
     report.candidates_left_out = max(0, len(scored) - limit)
+
+
+def _explain(candidates: list[Candidate], *, level: float) -> None:
+    """Fills each candidate's ``explained_by`` from the others listed (see ``Candidate``)."""
+    bad = [set(c.anomalous_lots) for c in candidates]
+    good = [set(c.baseline_lots) for c in candidates]
+    pairs: list[tuple[int, int]] = []
+    tables: list[tuple[int, int, int, int]] = []
+    for g in range(len(candidates)):
+        if not good[g]:
+            continue  # no baseline lot has it: nothing is left for another factor to explain
+        for f in range(len(candidates)):
+            if f != g and bad[g] <= bad[f]:
+                shared = len(good[g] & good[f])
+                pairs.append((g, f))
+                tables.append((len(bad[g]), 0, shared, len(good[g]) - shared))
+    # Among the lots that have g: all its anomalous lots have f; how few of its baseline lots?
+    p_values = fisher_greater_tables(tables)
+    for (g, f), p in zip(pairs, p_values, strict=True):
+        if p <= level:
+            candidates[g].explained_by.append(candidates[f].id)
 
 
 def _candidate(

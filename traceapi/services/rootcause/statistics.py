@@ -16,11 +16,16 @@ from collections.abc import Sequence
 
 def fisher_greater(tables: Sequence[tuple[int, int]], *, n_bad: int, n_good: int) -> list[float]:
     """One-sided Fisher exact p-values of many factors at once, each given as (anomalous lots
-    with it, baseline lots with it) out of ``n_bad`` and ``n_good``.
+    with it, baseline lots with it) out of ``n_bad`` and ``n_good``."""
+    return fisher_greater_tables([(a, n_bad - a, c, n_good - c) for a, c in tables])
 
-    The p-value of the table [[a, n_bad - a], [c, n_good - c]] against the alternative "more
-    common among anomalous lots" is the hypergeometric tail P(X >= a), X the anomalous lots
-    among the a + c lots with the factor drawn from the n_bad + n_good analysed: exactly what
+
+def fisher_greater_tables(tables: Sequence[tuple[int, int, int, int]]) -> list[float]:
+    """One-sided Fisher exact p-values of 2x2 tables (a, b, c, d) = [[a, b], [c, d]].
+
+    Against the alternative "more common among the first row" (odds ratio above 1), the
+    p-value is the hypergeometric tail P(X >= a), X the first row's share of the a + c lots
+    with the factor, drawn from all a + b + c + d: exactly what
     ``scipy.stats.fisher_exact(table, alternative="greater")`` computes, one table per call
     (tests hold the two equal). One vectorised call instead of thousands: a question at size M
     tests some 10,000 factors."""
@@ -29,9 +34,9 @@ def fisher_greater(tables: Sequence[tuple[int, int]], *, n_bad: int, n_good: int
     import numpy as np
     from scipy.stats import hypergeom
 
-    counts = np.asarray(tables, dtype=np.int64)
-    bad_with, with_factor = counts[:, 0], counts[:, 0] + counts[:, 1]
-    tails = hypergeom.sf(bad_with - 1, n_bad + n_good, with_factor, n_bad)
+    t = np.asarray(tables, dtype=np.int64)
+    a, b, c, d = t[:, 0], t[:, 1], t[:, 2], t[:, 3]
+    tails = hypergeom.sf(a - 1, a + b + c + d, a + c, a + b)
     return [min(1.0, float(p)) for p in tails]
 
 
