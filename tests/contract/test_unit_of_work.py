@@ -161,6 +161,7 @@ def test_signatures_users_and_sessions_are_stored(store: GraphStore) -> None:
     store.run_in_tx(work)
     assert store.signatures_of("ANO-1") == [signature]
     assert store.get_user("ada") == user
+    assert store.get_user_by_id("u-1") == user and store.get_user_by_id("u-9") is None
     assert store.get_session("t" * 64) == session
     assert store.get_session("nope") is None
     locked = user.model_copy(update={"failed_logins": 5, "locked_at": NOW})

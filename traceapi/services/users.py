@@ -389,7 +389,7 @@ def authenticate_token(store: GraphStore, secret: str, *, now: datetime | None =
         raise Unauthorized("unknown token: sign in again (POST /api/v1/auth/login)")
     if session.expires_at <= (now or utc_now()):
         raise Unauthorized("the token has expired: sign in again (POST /api/v1/auth/login)")
-    user = next((u for u in store.list_users() if u.user_id == session.user_id), None)
+    user = store.get_user_by_id(session.user_id)
     if user is None or not user.active:
         raise Unauthorized("the account behind this token is disabled or locked")
     return principal_of(user, AuthMethod.TOKEN)

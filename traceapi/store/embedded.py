@@ -251,6 +251,10 @@ class EmbeddedStore(GraphStore):
         with _sqlite_errors("reading users"):
             return sqlite_records.get_user(self._reader(), username)
 
+    def get_user_by_id(self, user_id: str) -> User | None:
+        with _sqlite_errors("reading users"):
+            return sqlite_records.get_user_by_id(self._reader(), user_id)
+
     def list_users(self) -> list[User]:
         with _sqlite_errors("reading users"):
             return sqlite_records.list_users(self._reader())

@@ -313,6 +313,10 @@ class Neo4jStore(GraphStore):
         rows = self._read(load_query("get_user"), username=username)
         return user_from(rows[0]["user"]) if rows else None
 
+    def get_user_by_id(self, user_id: str) -> User | None:
+        rows = self._read(load_query("get_user_by_id"), user_id=user_id)
+        return user_from(rows[0]["user"]) if rows else None
+
     def list_users(self) -> list[User]:
         return [user_from(row["user"]) for row in self._read(load_query("list_users"))]
 

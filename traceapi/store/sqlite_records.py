@@ -196,6 +196,13 @@ def get_user(conn: sqlite3.Connection, username: str) -> User | None:
     return None if row is None else _user(row)
 
 
+def get_user_by_id(conn: sqlite3.Connection, user_id: str) -> User | None:
+    row = conn.execute(
+        f"SELECT {_USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,)
+    ).fetchone()
+    return None if row is None else _user(row)
+
+
 def list_users(conn: sqlite3.Connection) -> list[User]:
     rows = conn.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()
     return [_user(row) for row in rows]
