@@ -240,3 +240,24 @@ def test_signatures_appear_in_every_rendering_of_the_record(client, people) -> N
     assert as_html.headers["content-type"].startswith("text/html")
     assert "Quinn Person" in as_html.text and "review" in as_html.text
     assert "Leak &lt;b&gt;" in as_html.text and "<script" not in as_html.text
+
+
+def test_audit_verify_against_a_signed_checkpoint(client, keys, api_store, api_settings) -> None:
+    from traceapi.services.audit import sign_checkpoint, signing_key, take_checkpoint
+
+    qa = auth(keys["qa"])
+    key = signing_key(api_settings.data_dir, create=True)
+    assert key is not None
+    checkpoint = sign_checkpoint(take_checkpoint(api_store), key)
+    body = checkpoint.model_dump(mode="json")
+    ok = client.post("/api/v1/audit/verify", json=body, headers=qa)
+    assert ok.status_code == 200 and ok.json()["ok"] is True
+    assert ok.json()["checkpoint_seq"] == checkpoint.seq
+    forged = client.post("/api/v1/audit/verify", json={**body, "seq": 1}, headers=qa)
+    assert forged.status_code == 422
+    assert forged.json()["error"]["details"]["field"] == "checkpoint"
+    ahead = sign_checkpoint(checkpoint.model_copy(update={"seq": checkpoint.seq + 5}), key)
+    missing = client.post("/api/v1/audit/verify", json=ahead.model_dump(mode="json"), headers=qa)
+    assert missing.status_code == 200 and missing.json()["ok"] is False
+    viewer = client.post("/api/v1/audit/verify", json=body, headers=auth(keys["viewer"]))
+    assert viewer.status_code == 403

@@ -10,7 +10,15 @@ from traceapi.api.answers import page_answer
 from traceapi.api.deps import QaKey, SettingsDep, StoreDep
 from traceapi.api.paging import check_page_size
 from traceapi.api.schemas import AuditPage, error_responses
-from traceapi.services.audit import AuditVerification, read_entries, verify_chain
+from traceapi.errors import InvalidInput
+from traceapi.services.audit import (
+    AuditCheckpoint,
+    AuditVerification,
+    checkpoint_signature_problem,
+    read_entries,
+    signing_key,
+    verify_chain,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -43,3 +51,23 @@ def audit_entries(
 )
 def audit_verify(store: StoreDep, _key: QaKey) -> AuditVerification:
     return verify_chain(store)
+
+
+@router.post(
+    "/audit/verify",
+    summary="Recompute the audit chain against a signed checkpoint (from audit checkpoint)",
+    description="The body is the file `traceapi audit checkpoint` wrote. An unsigned, edited or "
+    "foreign checkpoint is 422 naming `checkpoint`; otherwise the answer of GET, which also "
+    "names entries deleted from the end or rewritten since the checkpoint.",
+    response_model=AuditVerification,
+    responses=error_responses(401, 403, 422, s403="Needs a qa or admin key"),
+)
+def audit_verify_against(
+    checkpoint: AuditCheckpoint, store: StoreDep, settings: SettingsDep, _key: QaKey
+) -> AuditVerification:
+    problem = checkpoint_signature_problem(checkpoint, signing_key(settings.data_dir, create=False))
+    if problem is not None:
+        raise InvalidInput(
+            f"{problem}; it cannot vouch for the chain", details={"field": "checkpoint"}
+        )
+    return verify_chain(store, checkpoint=checkpoint)
