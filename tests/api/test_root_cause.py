@@ -64,14 +64,46 @@ def test_the_subgraph_is_fg1s_upstream_and_graphml_opens_in_networkx(client, vie
 
 
 def test_every_unknown_lot_is_named(client, viewer):
+    """Unknown ids in lots and baseline are named in one answer, each under its field."""
     body = {"lots": ["FG-1", "NOPE-1"], "baseline": ["FG-2", "NOPE-2", "NOPE-3"]}
     response = client.post("/api/v1/root-cause", json=body, headers=viewer)
     assert response.status_code == 404
     error = response.json()["error"]
-    assert error["details"] == {"field": "lots", "unknown": ["NOPE-1"]}
+    assert error["details"] == {
+        "fields": ["lots", "baseline"],
+        "unknown": {"lots": ["NOPE-1"], "baseline": ["NOPE-2", "NOPE-3"]},
+    }
+    assert all(i in error["message"] for i in ("NOPE-1", "NOPE-2", "NOPE-3"))
     body["lots"] = ["FG-1"]
     error = client.post("/api/v1/root-cause", json=body, headers=viewer).json()["error"]
     assert error["details"] == {"field": "baseline", "unknown": ["NOPE-2", "NOPE-3"]}
+    body = {"lots": ["FG-1", "NOPE-1"], "baseline": ["FG-2"]}
+    error = client.post("/api/v1/root-cause", json=body, headers=viewer).json()["error"]
+    assert error["details"] == {"field": "lots", "unknown": ["NOPE-1"]}
+
+
+def test_the_neighbourhood_as_svg(client, viewer):
+    """FG-1 against FG-2: the four factors only FG-1 has share rank 1 (p = 1/2), none is
+    significant, so each is drawn with its rank and the not-significant mark."""
+    from defusedxml import ElementTree
+
+    body = {"lots": ["FG-1"], "baseline": ["FG-2"]}
+    response = client.post(
+        "/api/v1/root-cause", json=body, headers={**viewer, "Accept": "image/svg+xml"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    root = ElementTree.fromstring(response.content)
+    drawn = {
+        g.get("data-id"): g.attrib
+        for g in root.iter("{http://www.w3.org/2000/svg}g")
+        if g.get("class") == "node"
+    }
+    assert drawn["FG-1"]["data-depth"] == "0" and "FG-2" not in drawn
+    for factor in ("RM-RESIN-2291", "PS-EXT-1", "PS-ASM-1", "EQ-ASM-1"):
+        assert drawn[factor]["data-rank"] == "1"
+        assert drawn[factor]["data-significant"] == "false"
+    assert "0 significant at 0.05" in response.text
 
 
 @pytest.mark.parametrize(
@@ -136,6 +168,47 @@ def test_bad_windows_name_the_field(demo, change, status, field):
     body = {"equipment": story.equipment_id, "from": story.window_from, "to": story.window_to}
     response = client.post(
         "/api/v1/root-cause/equipment-window", json={**body, **change}, headers=headers
+    )
+    assert response.status_code == status, response.text
+    assert field in response.text
+
+
+def test_the_sterilizer_window_by_an_eto_concentration_out_of_range(demo):
+    """Every EtO load records about 600 mg/l, so outside [0, 1] on STER-02 in the window is
+    each of the window's steps: the story's steps and lots, and their impact."""
+    client, headers, story = demo
+    body = {
+        "parameter": "eto_concentration_mg_l",
+        "low": 0,
+        "high": 1,
+        "equipment": story.equipment_id,
+        "from": story.window_from,
+        "to": story.window_to,
+        "impact": True,
+    }
+    response = client.post("/api/v1/root-cause/parameter-window", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert sorted(r["step"] for r in answer["readings"]) == sorted(story.process_steps)
+    assert sorted(lot["id"] for lot in answer["lots"]) == sorted(story.finished_lots)
+    assert all(r["equipment"] == [story.equipment_id] for r in answer["readings"])
+    seeds = sorted(lot["id"] for lot in answer["impact"]["seed_lots"])
+    assert seeds == sorted(story.finished_lots)
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [({"low": None, "high": None}, 422, "low"), ({"high": -1}, 422, "high"),
+     ({"equipment": None}, 422, "step_code"), ({"parameter": "eto"}, 422, "parameter"),
+     ({"equipment": "NOPE"}, 404, "NOPE"), ({"from": "soon"}, 422, "from"),
+     ({"step_code": "baking"}, 422, "step_code"), ({"colour": "red"}, 422, "colour")],
+)  # fmt: skip
+def test_bad_parameter_windows_name_the_field(demo, change, status, field):
+    client, headers, story = demo
+    body = {"parameter": "eto_concentration_mg_l", "low": 0, "high": 1,
+            "equipment": story.equipment_id}  # fmt: skip
+    response = client.post(
+        "/api/v1/root-cause/parameter-window", json={**body, **change}, headers=headers
     )
     assert response.status_code == status, response.text
     assert field in response.text

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import networkx as nx
+from defusedxml import ElementTree
 
 from tests.cli.conftest import LoadedDemo
 
@@ -63,3 +64,71 @@ def test_a_reversed_window_is_refused_naming_to(loaded_demo: LoadedDemo):
                            "--to", story.window_from)  # fmt: skip
     assert done.returncode == 2
     assert "to (" in done.stderr
+
+
+def test_baseline_takes_several_lots_after_one_flag(loaded_demo: LoadedDemo):
+    """``--baseline A B C`` (contracts.md) and ``--baseline A --baseline B --baseline C`` give
+    the same baseline."""
+    run = loaded_demo.stories.leak_test_run
+    listed = loaded_demo.run("rootcause", *run.failed_lots, "--json")
+    good = json.loads(listed.stdout)["baseline"]["lots"][:3]
+    spread = loaded_demo.run("rootcause", *run.failed_lots, "--baseline", *good, "--json")
+    assert spread.returncode == 0, spread.stderr
+    repeated = [arg for lot in good for arg in ("--baseline", lot)]
+    again = loaded_demo.run("rootcause", *run.failed_lots, *repeated, "--json")
+    assert again.returncode == 0, again.stderr
+    for done in (spread, again):
+        answer = json.loads(done.stdout)
+        assert answer["baseline"]["rule"] == "given"
+        assert sorted(answer["baseline"]["lots"]) == sorted(good)
+        assert sorted(lot["id"] for lot in answer["lots"]) == sorted(run.failed_lots)
+    bare = loaded_demo.run("rootcause", run.failed_lots[0], "--baseline")
+    assert bare.returncode == 2  # an option with no value is refused, not dropped
+
+
+def test_unknown_ids_of_lots_and_baseline_are_named_together(loaded_demo: LoadedDemo):
+    run = loaded_demo.stories.leak_test_run
+    done = loaded_demo.run("rootcause", run.failed_lots[0], "GONE-1", "--baseline", "NOPE-1",
+                           "NOPE-2", "--json")  # fmt: skip
+    assert done.returncode == 3
+    for named in ("GONE-1", "NOPE-1", "NOPE-2", "lots", "baseline"):
+        assert named in done.stderr
+
+
+def test_the_neighbourhood_as_svg(loaded_demo: LoadedDemo, tmp_path: Path):
+    run = loaded_demo.stories.leak_test_run
+    picture = tmp_path / "pictures" / "rc.svg"
+    done = loaded_demo.run("rootcause", *run.failed_lots, "--json", "--svg", str(picture))
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert "subgraph" not in answer or answer["subgraph"] is None
+    root = ElementTree.fromstring(picture.read_bytes())
+    drawn = {
+        g.get("data-id"): g.attrib
+        for g in root.iter("{http://www.w3.org/2000/svg}g")
+        if g.get("class") == "node"
+    }
+    assert set(run.failed_lots) <= set(drawn)
+    significant = {c["id"] for c in answer["candidates"] if c["significant"]} & set(drawn)
+    assert significant
+    assert {i for i, a in drawn.items() if a.get("data-significant") == "true"} == significant
+
+
+def test_the_sterilizer_window_by_parameter(loaded_demo: LoadedDemo):
+    """Every EtO load records a concentration near 600 mg/l (the generator's draw), so outside
+    [0, 1] on STER-02 in the story's window is the window's steps and finished lots."""
+    story = loaded_demo.stories.sterilizer_window
+    done = loaded_demo.run("parameter-window", "eto_concentration_mg_l", "--low", "0", "--high",
+                           "1", "--equipment", story.equipment_id, "--from", story.window_from,
+                           "--to", story.window_to, "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert sorted(r["step"] for r in answer["readings"]) == sorted(story.process_steps)
+    assert sorted(lot["id"] for lot in answer["lots"]) == sorted(story.finished_lots)
+    table = loaded_demo.run("parameter-window", "exposure_time_min", "--low", "360", "--high",
+                            "360", "--step-code", "eto_sterilisation")  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "0 of " in table.stdout  # the generator records 360 min on every load
+    typo = loaded_demo.run("parameter-window", "eto", "--low", "1", "--step-code",
+                           "eto_sterilisation")  # fmt: skip
+    assert typo.returncode == 2 and "eto_concentration_mg_l" in typo.stderr

@@ -162,3 +162,40 @@ def test_ranked_fields_asked_through_fragments_are_answered(demo) -> None:
     answer = body["data"]["rootCauseNeighbourhood"]
     assert answer["baseline"] == {"rule": "period"}
     assert "MLD-02" in {c["id"] for c in answer["candidates"]}
+
+
+PARAMETERS = """
+query ($id: ID, $code: String, $from: String, $to: String, $parameter: String!,
+       $low: Float, $high: Float) {
+  parameterWindow(parameter: $parameter, low: $low, high: $high, stepCode: $code,
+                  equipment: $id, from: $from, to: $to) {
+    stepsChecked withoutParameter equipment { id }
+    readings { step value equipment lots } processSteps { id } lots { id }
+  }
+}"""
+
+
+def test_the_sterilizer_window_by_an_eto_concentration_out_of_range(demo) -> None:
+    """Every EtO load records about 600 mg/l (the generator's draw), so outside [0, 1] on
+    STER-02 in the story's window is each of its 18 steps, and their lots are the story's."""
+    client, headers, stories = demo
+    story = stories.sterilizer_window
+    body = gql(
+        client, PARAMETERS, headers, id=story.equipment_id, to=story.window_to,
+        parameter="eto_concentration_mg_l", low=0, high=1, **{"from": story.window_from},
+    )  # fmt: skip
+    assert "errors" not in body, body
+    answer = body["data"]["parameterWindow"]
+    assert answer["equipment"] == {"id": story.equipment_id}
+    assert answer["stepsChecked"] == len(story.process_steps) == 18
+    assert sorted(r["step"] for r in answer["readings"]) == sorted(story.process_steps)
+    assert sorted(x["id"] for x in answer["lots"]) == sorted(story.finished_lots)
+    assert all(r["equipment"] == [story.equipment_id] for r in answer["readings"])
+
+
+def test_a_parameter_window_without_bounds_is_invalid_input_naming_low(demo) -> None:
+    client, headers, _ = demo
+    body = gql(client, PARAMETERS, headers, parameter="temperature_c", code="eto_sterilisation")
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert error["extensions"]["details"]["field"] == "low"

@@ -1,19 +1,23 @@
-"""``traceapi rootcause`` and ``traceapi equipment-window``: causes and machine windows."""
+"""``traceapi rootcause``, ``traceapi equipment-window`` and ``traceapi parameter-window``:
+causes, machine windows and parameters out of range."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from typer.core import TyperCommand
 
 from traceapi.cli.common import cli_settings, console, opened_store, print_json
 from traceapi.cli.groups import app
+from traceapi.errors import InvalidInput
 from traceapi.services.rootcause import (
     DEFAULT_LEVEL,
     DEFAULT_LIMIT,
     EquipmentWindowReport,
+    ParameterWindowReport,
     RootCauseReport,
 )
 from traceapi.services.rootcause.baseline import DEFAULT_PERIOD_DAYS
@@ -67,12 +71,63 @@ def _show(report: RootCauseReport, *, rows: int) -> None:
         console.print(f"  ... and {more} more (--rows N shows more, --json all)")
 
 
-@app.command("rootcause")
+def _write(path: Path, text: str, *, option: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(
+            f"cannot write {path}: {err.strerror or err}",
+            details={"field": option, "path": str(path)},
+        ) from err
+
+
+def spread_option(args: list[str], option: str) -> list[str]:
+    """``OPTION A B C`` as ``OPTION A OPTION B OPTION C``: the values after the option up to
+    the next option (or ``--``), so ``--baseline LOT...`` reads as written; the repeated form
+    and ``OPTION=A`` pass unchanged, and an option given no value is left for click to
+    refuse."""
+    spread: list[str] = []
+    values: int | None = None  # values taken since the option, None when not after it
+    for position, arg in enumerate(args):
+        if arg == "--" or (arg.startswith("-") and len(arg) > 1):
+            if values == 0:
+                spread.append(option)
+            values = None
+            if arg == "--":
+                spread.extend(args[position:])
+                return spread
+            if arg == option:
+                values = 0
+            else:
+                spread.append(arg)
+        elif values is not None:
+            spread.extend([option, arg])
+            values += 1
+        else:
+            spread.append(arg)
+    if values == 0:
+        spread.append(option)
+    return spread
+
+
+class _ManyBaselineLots(TyperCommand):
+    """``traceapi rootcause``: ``--baseline`` takes every value up to the next option."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # typer's own click Context
+        return super().parse_args(ctx, spread_option(args, "--baseline"))
+
+
+@app.command("rootcause", cls=_ManyBaselineLots)
 def rootcause(
     lots: Annotated[list[str], typer.Argument(help="The anomalous lots (any identifier form).")],
     baseline: Annotated[
         list[str] | None,
-        typer.Option("--baseline", help="A comparable good lot (repeat for each)."),
+        typer.Option(
+            "--baseline",
+            help="Comparable good lots: --baseline A B C (every value up to the next option; "
+            "put the anomalous lots first), or --baseline A --baseline B.",
+        ),
     ] = None,
     passed_inspection: Annotated[
         str | None,
@@ -89,6 +144,9 @@ def rootcause(
     ),
     graphml: Annotated[
         Path | None, typer.Option("--graphml", help="Write the neighbourhood as GraphML here.")
+    ] = None,
+    svg: Annotated[
+        Path | None, typer.Option("--svg", help="Draw the neighbourhood as SVG here.")
     ] = None,
     as_json: AsJson = False,
     rows: Annotated[int, typer.Option("--rows", min=1, help="Rows shown (not for --json).")] = 20,
@@ -107,12 +165,16 @@ def rootcause(
             period_days=period_days,
             level=level,
             limit=limit,
-            subgraph=graphml is not None,
+            subgraph=graphml is not None or svg is not None,
             max_nodes=settings.max_trace_nodes,
         )
+        if svg is not None and report.subgraph is not None:
+            from traceapi.render import rootcause_svg
+
+            _write(svg, rootcause_svg(store, report), option="--svg")
     if graphml is not None and report.subgraph is not None:
-        graphml.write_text(subgraph_graphml(report.subgraph), encoding="utf-8")
-        report.subgraph = None  # written to the file, not repeated on stdout
+        _write(graphml, subgraph_graphml(report.subgraph), option="--graphml")
+    report.subgraph = None  # written to a file, not repeated on stdout
     if as_json:
         print_json(report)
     else:
@@ -174,3 +236,95 @@ def equipment_window_cmd(
         print_json(report)
     else:
         _show_window(report)
+
+
+def _show_parameters(report: ParameterWindowReport) -> None:
+    bounds = f"[{'-inf' if report.low is None else f'{report.low:g}'}, "
+    bounds += f"{'inf' if report.high is None else f'{report.high:g}'}]"
+    scope = " and ".join(
+        x
+        for x in (
+            f"with step code {report.step_code}" if report.step_code else "",
+            f"on {report.equipment.id}" if report.equipment else "",
+        )
+        if x
+    )
+    when = ""
+    if report.window_from or report.window_to:
+        when = f" from {report.window_from or '-'} to {report.window_to or '-'}"
+    console.print(
+        f"[bold]{report.parameter}[/] outside {bounds} on steps {scope}{when}: "
+        f"{len(report.readings)} of {report.steps_checked} steps made {len(report.lots)} lots",
+        highlight=False,
+    )
+    if report.without_parameter:
+        console.print(
+            f"{len(report.without_parameter)} steps record no number for {report.parameter}",
+            highlight=False,
+        )
+    if not report.readings:
+        return
+    table = Table(title="Steps out of range", title_justify="left")
+    for column in ("step", "value", "started", "equipment", "lots made"):
+        table.add_column(column, overflow="fold")
+    for reading in report.readings:
+        table.add_row(
+            reading.step,
+            f"{reading.value:g}",
+            reading.started_at or "",
+            ", ".join(reading.equipment),
+            ", ".join(reading.lots),
+        )
+    console.print(table)
+    if report.impact is not None:
+        summary = report.impact.summary
+        console.print(
+            f"impact: {summary.finished_lots} finished lots, {summary.shipments} shipments, "
+            f"{summary.customers} customers (traceapi impact LOT... for the whole answer)",
+            highlight=False,
+        )
+
+
+@app.command("parameter-window")
+def parameter_window_cmd(
+    parameter: Annotated[
+        str, typer.Argument(help="A process parameter (a key of a step's params).")
+    ],
+    low: Annotated[float | None, typer.Option("--low", help="Values below this are out.")] = None,
+    high: Annotated[float | None, typer.Option("--high", help="Values above this are out.")] = None,
+    step_code: Annotated[
+        str | None, typer.Option("--step-code", help="Steps with this step code.")
+    ] = None,
+    equipment: Annotated[
+        str | None, typer.Option("--equipment", help="Steps on this machine (id or alias).")
+    ] = None,
+    window_from: Annotated[
+        str | None, typer.Option("--from", help="Window start (ISO 8601).")
+    ] = None,
+    window_to: Annotated[str | None, typer.Option("--to", help="Window end (ISO 8601).")] = None,
+    impact: Annotated[bool, typer.Option("--impact", help="Add the lots' recall impact.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Steps of a step code (or on a machine) whose recorded parameter was outside [--low,
+    --high], optionally in a time window: their values, the lots they made and, with --impact,
+    those lots' recall impact."""
+    from traceapi.services.rootcause import parameter_window
+
+    settings = cli_settings()
+    with opened_store(settings) as store:
+        report = parameter_window(
+            store,
+            parameter=parameter,
+            low=low,
+            high=high,
+            step_code=step_code,
+            equipment=equipment,
+            window_from=window_from,
+            window_to=window_to,
+            impact=impact,
+            max_nodes=settings.max_trace_nodes,
+        )
+    if as_json:
+        print_json(report)
+    else:
+        _show_parameters(report)

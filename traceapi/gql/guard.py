@@ -91,6 +91,10 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "EquipmentWindowResult.lots": 100,
     "EquipmentWindowResult.carryOverSteps": 10,
     "EquipmentWindowResult.carryOverLots": 10,
+    "ParameterWindowResult.readings": 100,
+    "ParameterWindowResult.processSteps": 100,
+    "ParameterWindowResult.lots": 100,
+    "ParameterWindowResult.withoutParameter": 100,
     # A lot's serialised units and their places run to thousands; one unit's history is short.
     "LotUnitPlaces.units": 200,
     "LotUnitPlaces.passedOn": 200,

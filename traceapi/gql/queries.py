@@ -31,6 +31,7 @@ from traceapi.gql.results import (
     AuditTrailEntry,
     EquipmentWindowResult,
     ImpactResult,
+    ParameterWindowResult,
     RootCauseResult,
     TraceResult,
 )
@@ -42,6 +43,7 @@ from traceapi.services.rootcause import (
     DEFAULT_LEVEL,
     DEFAULT_LIMIT,
     equipment_window,
+    parameter_window,
     root_cause,
 )
 from traceapi.services.rootcause.baseline import DEFAULT_PERIOD_DAYS
@@ -296,6 +298,38 @@ class Query:
             )
         )
         return EquipmentWindowResult.of(report)
+
+    @strawberry.field(
+        description="Steps with `stepCode` and/or on `equipment`, running at some moment of "
+        "[`from`, `to`] (both optional), whose recorded `parameter` was below `low` or above "
+        "`high`, and the lots they made."
+    )
+    async def parameter_window(
+        self,
+        info: Info,
+        parameter: str,
+        low: float | None = None,
+        high: float | None = None,
+        step_code: str | None = None,
+        equipment: strawberry.ID | None = None,
+        from_: Annotated[str | None, strawberry.argument(name="from")] = None,
+        to: str | None = None,
+    ) -> ParameterWindowResult | None:
+        await info.context.authorize("lots.read")
+        context = info.context
+        report = await _run(
+            lambda: parameter_window(
+                context.store,
+                parameter=parameter,
+                low=low,
+                high=high,
+                step_code=step_code,
+                equipment=str(equipment) if equipment is not None else None,
+                window_from=from_,
+                window_to=to,
+            )
+        )
+        return ParameterWindowResult.of(report)
 
     @strawberry.field(
         description="The hash-chained audit trail, oldest first (qa or admin); `first` is 50 "

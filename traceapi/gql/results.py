@@ -24,6 +24,7 @@ from traceapi.services.rootcause import (
     BaselineReport,
     Candidate,
     EquipmentWindowReport,
+    ParameterWindowReport,
     RootCauseReport,
     SharedNode,
     Subgraph,
@@ -520,6 +521,65 @@ class EquipmentWindowResult:
             lots=items(report.lots),
             carry_over_steps=items(report.carry_over_steps),
             carry_over_lots=items(report.carry_over_lots),
+        )
+
+
+@strawberry.type(description="A step whose recorded parameter was out of range.")
+class ParameterReading:
+    step: strawberry.ID
+    value: float
+    started_at: str | None
+    equipment: list[strawberry.ID]
+    lots: list[strawberry.ID] = strawberry.field(description="Lots this step produced.")
+
+
+@strawberry.type(
+    description="Steps whose recorded parameter was outside its range, and the lots they made."
+)
+class ParameterWindowResult:
+    parameter: str
+    low: float | None
+    high: float | None
+    step_code: str | None
+    equipment: TraceItem | None
+    window_from: str | None
+    window_to: str | None
+    steps_checked: int = strawberry.field(
+        description="Steps of that code (or on that equipment) in the window."
+    )
+    without_parameter: list[strawberry.ID] = strawberry.field(
+        description="Steps checked that record no number for the parameter."
+    )
+    readings: list[ParameterReading] = strawberry.field(
+        description="The steps out of range, by start time."
+    )
+    process_steps: list[TraceItem]
+    lots: list[TraceItem] = strawberry.field(description="Lots those steps made.")
+
+    @classmethod
+    def of(cls, report: ParameterWindowReport) -> ParameterWindowResult:
+        return cls(
+            parameter=report.parameter,
+            low=report.low,
+            high=report.high,
+            step_code=report.step_code,
+            equipment=item(report.equipment) if report.equipment is not None else None,
+            window_from=report.window_from,
+            window_to=report.window_to,
+            steps_checked=report.steps_checked,
+            without_parameter=[strawberry.ID(i) for i in report.without_parameter],
+            readings=[
+                ParameterReading(
+                    step=strawberry.ID(r.step),
+                    value=r.value,
+                    started_at=r.started_at,
+                    equipment=[strawberry.ID(e) for e in r.equipment],
+                    lots=[strawberry.ID(lot) for lot in r.lots],
+                )
+                for r in report.readings
+            ],
+            process_steps=items(report.process_steps),
+            lots=items(report.lots),
         )
 
 

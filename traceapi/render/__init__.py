@@ -1,10 +1,12 @@
-"""Pictures of answers: a trace or a recall impact as a layered SVG graph, no dependencies."""
+"""Pictures of answers: a trace, a recall impact or a root-cause neighbourhood as a layered
+SVG graph, no dependencies."""
 
 from __future__ import annotations
 
 from traceapi.domain.results import ImpactReport, TraceReport
-from traceapi.render.scene import COLUMN_CAP, MAX_NODES, impact_scene, trace_scene
+from traceapi.render.scene import COLUMN_CAP, MAX_NODES, impact_scene, rootcause_scene, trace_scene
 from traceapi.render.svg import draw
+from traceapi.services.rootcause.service import RootCauseReport
 from traceapi.store.base import GraphStore
 
 
@@ -30,4 +32,16 @@ def impact_svg(
     return draw(impact_scene(store, report, max_nodes=max_nodes, column_cap=column_cap))
 
 
-__all__ = ["impact_svg", "trace_svg"]
+def rootcause_svg(
+    store: GraphStore,
+    report: RootCauseReport,
+    *,
+    max_nodes: int = MAX_NODES,
+    column_cap: int = COLUMN_CAP,
+) -> str:
+    """A root-cause answer's neighbourhood (it needs ``report.subgraph``) as SVG: anomalous
+    lots on the right, candidates marked by rank, significant ones in red."""
+    return draw(rootcause_scene(store, report, max_nodes=max_nodes, column_cap=column_cap))
+
+
+__all__ = ["impact_svg", "rootcause_svg", "trace_svg"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from traceapi.domain.model import FLOW_EDGE_TYPES, EdgeType
 from traceapi.domain.results import ImpactReport, NodeView, TraceReport
 from traceapi.render.layout import Columns, Slot, columns_of, move_to_layers, order_columns
+from traceapi.services.rootcause.service import Candidate, RootCauseReport, SubgraphEdge
 from traceapi.store.base import EdgeSide, GraphStore
 
 MAX_NODES = 300
@@ -30,6 +31,7 @@ KIND_ORDER = {
     "Equipment": 5,
     "Shipment": 6,
     "Customer": 7,
+    "Material": 8,
 }
 
 CATEGORY_FILL = {
@@ -47,8 +49,13 @@ CATEGORY_FILL = {
     "Customer (tier 1)": "#1f3f56",
     "Customer (tier 2)": "#3d7396",
     "Customer (tier 3+)": "#7aa7c6",
+    "Material": "#e9e4cf",
     "Other": "#dddddd",
 }
+
+MARKED_RANKS = 10
+"""Root-cause candidates down to this rank are marked in the picture (a badge, a dashed frame);
+significant ones always are (a red frame). Every listed one says its rank in its tooltip."""
 
 SHARE_LOW = (255, 238, 232)
 SHARE_HIGH = (178, 24, 43)
@@ -69,12 +76,16 @@ class Box:
     label: str
     tooltip: str
     seed: bool = False
+    rank: int | None = None
+    """Its root-cause candidate rank (or that of a listed window it ran in), if any."""
+    significant: bool | None = None
+    """Whether that candidate is significant; None for a box that is no candidate."""
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
     """A line between two drawn boxes; ``style`` is flow, via (through a step not drawn),
-    runs-on (equipment) or onward (a customer shipping on)."""
+    runs-on (equipment), of (a lot's material) or onward (a customer shipping on)."""
 
     source: str
     target: str
@@ -92,6 +103,8 @@ class Scene:
     links: list[Link]
     shares: bool = False
     """Whether lots are shaded by quantity share (impact)."""
+    seed_label: str = "seed lot"
+    """What the legend calls the thick-framed boxes."""
     tiers: dict[str, int] = field(default_factory=dict)
     """Delivery tier of shipments and customers: 1 for ours, one more per customer shipping on.
     Columns of deliveries are headed by tier and depth, since an onward shipment is as deep as
@@ -215,6 +228,154 @@ def impact_scene(
     return scene
 
 
+_UPSTREAM = frozenset({"SUPPLIED", "CONSUMED_BY", "PRODUCED"})
+
+
+def rootcause_scene(
+    store: GraphStore,
+    report: RootCauseReport,
+    *,
+    max_nodes: int = MAX_NODES,
+    column_cap: int = COLUMN_CAP,
+) -> Scene:
+    """A root-cause neighbourhood (``report.subgraph``): the anomalous lots on the right, their
+    upstream in columns by depth to the left, suppliers leftmost, equipment under the step that
+    ran on it and a material under its nearest lot. Listed candidates carry their rank and
+    adjusted p-value (significant ones framed in red), and the steps of a listed machine window
+    carry the window's. Boxes and lines are the subgraph's; the store is read once for the
+    drawn nodes' properties (colour, tooltip)."""
+    subgraph = report.subgraph
+    if subgraph is None:
+        raise ValueError("the report has no subgraph: ask root_cause for it (subgraph=True)")
+    anomalous = [v.id for v in report.lots]
+    depth = _upstream_depths(subgraph.edges, anomalous)
+    found = store.get_nodes([n.id for n in subgraph.nodes])
+    unreached = max(depth.values(), default=0) + 1
+    views: dict[str, NodeView] = {}
+    for n in subgraph.nodes:
+        d = depth.get(n.id, unreached)
+        node = found.get(n.id)
+        views[n.id] = (
+            NodeView.of(node, depth=d)
+            if node is not None
+            else NodeView(id=n.id, kind=n.kind, name=n.name, depth=d)
+        )
+    seeds = set(anomalous)
+    candidates = {c.id: c for c in report.candidates}
+    window_of: dict[str, Candidate] = {}
+    for listed in report.candidates:  # best rank first: a step keeps the best window it ran in
+        for step in listed.steps:
+            window_of.setdefault(step, listed)
+    marked: dict[str, Candidate] = {}
+    for node_id in views:
+        mark = candidates.get(node_id) or window_of.get(node_id)
+        if mark is not None:
+            marked[node_id] = mark
+    level = report.level
+
+    def make_box(view: NodeView) -> Box:
+        box = _trace_box(view, seed=view.id in seeds)
+        c = marked.get(view.id)
+        if c is None:
+            return box
+        own = c.id == view.id
+        what = "" if own else f"in window #{c.rank} · "  # the badge shows a box's own rank
+        label = box.label
+        if c.significant or c.rank <= MARKED_RANKS:
+            label = f"{what}adj. p {_p(c.adjusted_p_value)} · {box.label}"
+        tooltip = box.tooltip + "\n" + _candidate_line(c, own=own, level=level)
+        return Box(
+            id=box.id,
+            kind=box.kind,
+            category=box.category,
+            fill=box.fill,
+            depth=box.depth,
+            label=label,
+            tooltip=tooltip,
+            seed=box.seed,
+            rank=c.rank,
+            significant=c.significant,
+        )
+
+    links = [
+        Link(
+            e.source,
+            e.target,
+            "runs-on" if e.type == "ON" else "of" if e.type == "OF" else "flow",
+        )
+        for e in subgraph.edges
+        if e.source != e.target
+    ]
+    baseline = report.baseline
+    if baseline is not None:
+        top = report.candidates[0] if report.candidates else None
+        subtitle = (
+            f"baseline ({baseline.rule.value}): {len(baseline.lots)} lots · "
+            f"{report.tested} factors tested · {report.significant} significant at {level:g}"
+        )
+        if top is not None:
+            subtitle += f" · top: {top.id} ({top.kind.value}, adj. p {_p(top.adjusted_p_value)})"
+    else:
+        subtitle = f"{len(subgraph.nodes)} nodes upstream (no baseline: nothing ranked)"
+    scene = _scene(
+        store,
+        title=f"Root cause of {_listing(anomalous)}: upstream neighbourhood",
+        subtitle=subtitle,
+        views=views,
+        layer={i: -v.depth if v.depth is not None else 0 for i, v in views.items()},
+        seeds=seeds,
+        make_box=make_box,
+        side="out",
+        types=FLOW_EDGE_TYPES,
+        max_nodes=max_nodes,
+        column_cap=column_cap,
+        links=links,
+        order={i: c.rank for i, c in marked.items()},
+    )
+    scene.seed_label = "anomalous lot"
+    return scene
+
+
+def _upstream_depths(edges: Iterable[SubgraphEdge], anomalous: Sequence[str]) -> dict[str, int]:
+    """Fewest flow edges from each node forward to an anomalous lot; equipment at the depth of
+    its nearest step, a material at that of its nearest lot."""
+    into: dict[str, list[str]] = defaultdict(list)
+    annotations: list[SubgraphEdge] = []
+    for e in edges:
+        if e.type in _UPSTREAM:
+            into[e.target].append(e.source)
+        else:
+            annotations.append(e)
+    depth = dict.fromkeys(anomalous, 0)
+    frontier = list(anomalous)
+    while frontier:
+        following: list[str] = []
+        for node_id in frontier:
+            for source in into.get(node_id, ()):
+                if source not in depth:
+                    depth[source] = depth[node_id] + 1
+                    following.append(source)
+        frontier = following
+    for e in annotations:  # ON (step -> equipment), OF (lot -> material)
+        if e.source in depth:
+            near = depth[e.source]
+            depth[e.target] = min(depth.get(e.target, near), near)
+    return depth
+
+
+def _candidate_line(c: Candidate, *, own: bool, level: float) -> str:
+    verdict = "significant" if c.significant else "not significant"
+    head = f"candidate #{c.rank} ({c.kind.value})" if own else f"in window {c.id}: #{c.rank}"
+    return (
+        f"{head}: {len(c.anomalous_lots)} anomalous lots, {len(c.baseline_lots)} baseline "
+        f"lots, p {_p(c.p_value)}, adjusted {_p(c.adjusted_p_value)}, {verdict} at {level:g}"
+    )
+
+
+def _p(value: float) -> str:
+    return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}"
+
+
 def _scene(
     store: GraphStore,
     *,
@@ -228,15 +389,34 @@ def _scene(
     types: frozenset[EdgeType],
     max_nodes: int,
     column_cap: int,
+    links: Sequence[Link] | None = None,
+    order: dict[str, int] | None = None,
 ) -> Scene:
-    """Cuts, then builds boxes and links for what is kept only, so big answers stay cheap."""
+    """Cuts, then builds boxes and links for what is kept only, so big answers stay cheap.
+
+    ``links`` (when given) are the lines to draw instead of reading them from the store;
+    ``order`` puts nodes earlier in their column, after seeds (lowest first), so a cut keeps
+    them."""
+    first = order or {}
     slots = [
-        Slot(i, layer[i], (0 if i in seeds else 1, KIND_ORDER.get(v.kind, len(KIND_ORDER))))
+        Slot(
+            i,
+            layer[i],
+            (
+                0 if i in seeds else 1,
+                first.get(i, 1 << 30),
+                KIND_ORDER.get(v.kind, len(KIND_ORDER)),
+            ),
+        )
         for i, v in views.items()
     ]
     columns = columns_of(slots, max_nodes=max_nodes, column_cap=column_cap)
     kept = columns.kept()
-    links = links_among(store, kept, side=side, types=types)
+    if links is None:
+        links = links_among(store, kept, side=side, types=types)
+    else:
+        shown = set(kept)
+        links = [link for link in links if link.source in shown and link.target in shown]
     moves = _suppliers_leftmost(links, columns, views)
     if moves:
         columns = move_to_layers(columns, moves)
@@ -378,11 +558,14 @@ def _suppliers_leftmost(
 
 
 def _equipment_anchors(links: Iterable[Link], columns: Columns) -> dict[str, str]:
-    """Equipment drawn right below the first step of its column that runs on it."""
+    """Equipment drawn right below the first step of its column that runs on it (and a
+    material below the first lot of its column that is of it)."""
     column_of = columns.column_of()
     anchors: dict[str, str] = {}
     for link in links:
-        if link.style == "runs-on" and column_of.get(link.source) == column_of.get(link.target):
+        if link.style in ("runs-on", "of") and column_of.get(link.source) == column_of.get(
+            link.target
+        ):
             anchors.setdefault(link.target, link.source)
     return anchors
 

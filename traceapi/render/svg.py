@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from traceapi.render.scene import CATEGORY_FILL, Box, Link, Scene, share_fill
+from traceapi.render.scene import CATEGORY_FILL, MARKED_RANKS, Box, Link, Scene, share_fill
 
 MARGIN = 24
 BOX_W = 190
@@ -24,13 +24,17 @@ EDGE_LOOK = {
     "back": ("#c0392b", "5,3", "arrow-back"),
     "onward": ("#2a6f97", "6,3", "arrow-onward"),
     "runs-on": ("#8c8c8c", "2,3", ""),
+    "of": ("#b3a97a", "1,3", ""),
 }
 EDGE_LEGEND = {
     "flow": "material flow",
     "back": "flow to an earlier column (loop or onward delivery)",
     "onward": "customer ships onward",
     "runs-on": "step runs on equipment",
+    "of": "lot of material",
 }
+SIGNIFICANT = "#c5221f"
+CANDIDATE = "#3c4043"
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -181,19 +185,45 @@ def _defs() -> str:
 
 def _box(box: Box, x: float, y: float, *, column: int) -> str:
     ink = _ink(box.fill)
-    stroke, stroke_width = ("#111111", 2.6) if box.seed else (_darker(box.fill), 1)
+    stroke, stroke_width, dash = (_darker(box.fill), 1.0, "")
+    if box.seed:
+        stroke, stroke_width = "#111111", 2.6
+    elif box.significant:
+        stroke, stroke_width = SIGNIFICANT, 3.0
+    elif box.significant is not None and _marked(box):
+        stroke, stroke_width, dash = CANDIDATE, 1.8, ' stroke-dasharray="5,3"'
+    marks = ""
+    badge = ""
+    if box.rank is not None:
+        marks = f' data-rank="{box.rank}" data-significant="{str(bool(box.significant)).lower()}"'
+    if box.rank is not None and _marked(box):
+        text = f"#{box.rank}"
+        w = 8 + 7 * len(text)
+        bx = x + BOX_W - w - 4
+        badge = (
+            f'<rect class="rank" x="{bx:g}" y="{y + 3:g}" width="{w}" height="15" rx="7" '
+            f'fill="{SIGNIFICANT if box.significant else CANDIDATE}"/>'
+            + _text(bx + w / 2, y + 14, text, size=10, fill="#ffffff", anchor="middle",
+                    weight="bold")
+        )  # fmt: skip
     return "".join(
         [
             f'<g class="node" data-id="{escape(box.id)}" data-kind="{escape(box.kind)}" '
-            f'data-depth="{box.depth}" data-column="{column}">',
+            f'data-depth="{box.depth}" data-column="{column}"{marks}>',
             f"<title>{escape(box.tooltip)}</title>",
             f'<rect x="{x:g}" y="{y:g}" width="{BOX_W}" height="{BOX_H}" rx="5" ry="5" '
-            f'fill="{box.fill}" stroke="{stroke}" stroke-width="{stroke_width}"/>',
+            f'fill="{box.fill}" stroke="{stroke}" stroke-width="{stroke_width:g}"{dash}/>',
             _text(x + 8, y + 15, fit(box.id, ID_CHARS), size=11.5, weight="bold", fill=ink),
             _text(x + 8, y + 30, fit(box.label, LABEL_CHARS), size=10, fill=ink),
+            badge,
             "</g>",
         ]
     )
+
+
+def _marked(box: Box) -> bool:
+    """Whether a candidate's box shows its rank: significant, or among the first ranks."""
+    return bool(box.significant) or (box.rank is not None and box.rank <= MARKED_RANKS)
 
 
 def _more(hidden: int, x: float, y: float, *, column: int) -> str:
@@ -291,9 +321,24 @@ def _legend(scene: Scene, styles: set[str], *, top: float, width: int) -> tuple[
             (
                 '<rect x="0" y="0" width="14" height="14" rx="3" fill="#ffffff" '
                 'stroke="#111111" stroke-width="2.6"/>',
-                "seed lot",
+                scene.seed_label,
             )
         )
+    marks = (
+        (True, "significant candidate (#rank)"),
+        (False, f"candidate in the first {MARKED_RANKS}, not significant"),
+    )
+    for significant, label in marks:
+        if any(b.significant is significant and _marked(b) for b in scene.boxes.values()):
+            colour = SIGNIFICANT if significant else CANDIDATE
+            dash = "" if significant else ' stroke-dasharray="5,3"'
+            items.append(
+                (
+                    f'<rect x="0" y="0" width="26" height="14" rx="3" fill="#ffffff" '
+                    f'stroke="{colour}" stroke-width="{3 if significant else 1.8}"{dash}/>',
+                    label,
+                )
+            )
     for style, label in EDGE_LEGEND.items():
         if style in styles:
             colour, dash, _ = EDGE_LOOK[style]

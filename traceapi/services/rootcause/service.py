@@ -12,12 +12,13 @@ upstream neighbourhood as a subgraph for drawing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from traceapi.domain.model import EdgeType, Node, NodeKind
 from traceapi.domain.results import NodeView
-from traceapi.errors import InvalidInput
+from traceapi.errors import InvalidInput, NotFound, TraceapiError
 from traceapi.gc_pause import collector_paused
 from traceapi.services.lookup import resolve_lots_naming_all
 from traceapi.services.rootcause.baseline import (
@@ -181,14 +182,16 @@ def root_cause(
             "give baseline lots or passed_inspection, not both",
             details={"field": "passed_inspection"},
         )
+    if baseline is not None and not baseline:
+        raise InvalidInput("baseline: give at least one lot", details={"field": "baseline"})
     with collector_paused():
-        seeds = resolve_lots_naming_all(store, lot_ids, field="lots")
+        seeds, given = _resolve_both(store, lot_ids, baseline if rank else None)
         chosen: BaselineReport | None = None
         if rank:
             chosen = _baseline(
                 store,
                 list(seeds.values()),
-                baseline,
+                given,
                 passed_inspection=passed_inspection,
                 period_days=period_days,
                 max_baseline=max_baseline,
@@ -220,16 +223,50 @@ def root_cause_neighbourhood(
     return root_cause(store, lot_ids=lot_ids, rank=False, max_depth=max_depth, max_nodes=max_nodes)
 
 
+def _resolve_both(
+    store: GraphStore, lot_ids: Sequence[str], baseline: Sequence[str] | None
+) -> tuple[dict[str, Node], dict[str, Node] | None]:
+    """The anomalous and the baseline lots resolved; an id that matches nothing (or no lot) in
+    either list is named together with every other one: one field's error as
+    ``resolve_lots_naming_all`` gives it, both fields' in one error whose details list each
+    field's ids (``{"fields": ["lots", "baseline"], "unknown": {"lots": [...], ...}}``)."""
+    failed: list[tuple[str, TraceapiError]] = []
+    seeds: dict[str, Node] = {}
+    given: dict[str, Node] | None = None
+    try:
+        seeds = resolve_lots_naming_all(store, lot_ids, field="lots")
+    except (NotFound, InvalidInput) as err:
+        failed.append(("lots", err))
+    if baseline is not None:
+        try:
+            given = resolve_lots_naming_all(store, baseline, field="baseline")
+        except (NotFound, InvalidInput) as err:
+            failed.append(("baseline", err))
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        details: dict[str, Any] = {"fields": [field for field, _ in failed]}
+        for field, problem in failed:
+            for key in ("unknown", "not_lots"):
+                if key in problem.details:
+                    details.setdefault(key, {})[field] = problem.details[key]
+        message = "; ".join(problem.message for _, problem in failed)
+        if any(isinstance(problem, NotFound) for _, problem in failed):
+            raise NotFound(message, details=details)
+        raise InvalidInput(message, details=details)
+    return seeds, given
+
+
 def _baseline(
     store: GraphStore,
     anomalous: list[Node],
-    given: Sequence[str] | None,
+    lots: dict[str, Node] | None,
     *,
     passed_inspection: str | None,
     period_days: int,
     max_baseline: int,
 ) -> BaselineReport:
-    if given is None:
+    if lots is None:
         return period_baseline(
             store,
             anomalous,
@@ -237,9 +274,6 @@ def _baseline(
             passed_inspection=passed_inspection,
             max_lots=max_baseline,
         )
-    if not given:
-        raise InvalidInput("baseline: give at least one lot", details={"field": "baseline"})
-    lots = resolve_lots_naming_all(store, given, field="baseline")
     both = sorted(set(lots) & {lot.id for lot in anomalous})
     if both:
         raise InvalidInput(

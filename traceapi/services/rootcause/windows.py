@@ -132,8 +132,8 @@ def equipment_window(
     if end is not None:
         later_starts = sorted({t[0] for t, _ in timed if t[0] > end})[:carry_over]
     after = [s for t, s in timed if t[0] in set(later_starts)]
-    made = _outputs(store, inside)
-    made_after = [lot for lot in _outputs(store, after) if lot.id not in {m.id for m in made}]
+    made = outputs(store, inside)
+    made_after = [lot for lot in outputs(store, after) if lot.id not in {m.id for m in made}]
     report = EquipmentWindowReport(
         equipment=NodeView.of(node),
         window_from=window_from,
@@ -152,15 +152,24 @@ def equipment_window(
     return report
 
 
-def _outputs(store: GraphStore, steps: list[Node]) -> list[Node]:
-    """The lots ``steps`` produced, in step order, each once."""
+def outputs(
+    store: GraphStore, steps: list[Node], *, made_by: dict[str, list[str]] | None = None
+) -> list[Node]:
+    """The lots ``steps`` produced, in step order, each once; ``made_by`` (when given) is
+    filled with each step's lots."""
     if not steps:
         return []
     order = {s.id: i for i, s in enumerate(steps)}
     rows = store.edge_rows_of(list(order), side="out", types=_PRODUCED)
     produced = sorted(
-        ((order[r.source], r.target) for r in rows if r.source in order), key=lambda x: x
+        ((order[r.source], r.target, r.source) for r in rows if r.source in order),
+        key=lambda x: x[:2],
     )
-    ids = list(dict.fromkeys(target for _, target in produced))
+    ids = list(dict.fromkeys(target for _, target, _ in produced))
     nodes = store.get_nodes(ids)
-    return [nodes[i] for i in ids if i in nodes and nodes[i].kind is not NodeKind.PROCESS_STEP]
+    kept = {i for i in ids if i in nodes and nodes[i].kind is not NodeKind.PROCESS_STEP}
+    if made_by is not None:
+        for _, target, step_id in produced:
+            if target in kept and target not in made_by.setdefault(step_id, []):
+                made_by[step_id].append(target)
+    return [nodes[i] for i in ids if i in kept]
