@@ -189,7 +189,8 @@ class Neo4jStore(GraphStore):
             pass
 
     def erase_everything(self) -> None:
-        """Delete the graph, meta, API keys and the audit trail: a fresh database for tests.
+        """Delete the graph, meta, API keys, the audit trail, records, people and sessions: a
+        fresh database for tests.
 
         Unlike ``clear()`` this breaks the audit trail's continuity; never call it on data
         anyone relies on. The schema and the migration records stay.
